@@ -1,0 +1,28 @@
+//! The check behind `sh!("...")`: raw shell must parse as POSIX sh at compile time.
+
+use brush_parser::{Parser, ParserOptions};
+
+/// Parses `text` as a POSIX sh program with brush-parser.
+///
+/// # Errors
+/// The parser's message (it names the line and column inside the text).
+pub fn check(text: &str) -> Result<(), String> {
+    let options = ParserOptions {
+        posix_mode: true,
+        sh_mode: true,
+        enable_extended_globbing: false,
+        ..ParserOptions::default()
+    };
+    let mut parser = Parser::new(std::io::Cursor::new(text.as_bytes()), &options);
+    parser.parse_program().map(|_| ()).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn accepts_good_and_rejects_unclosed() {
+        assert!(super::check("if true; then echo ok; fi\nfor x in a b; do echo \"$x\"; done").is_ok());
+        let e = super::check("if true; then echo ok").unwrap_err();
+        assert!(e.contains("syntax error"), "{e}");
+    }
+}

@@ -1,0 +1,1 @@
+//! The core library of script functions (Pallet's `pallet.script.lib`).

@@ -1,0 +1,138 @@
+//! How Rust values enter scripts: [`ShellWord`] for text-like values (always one quoted word) and
+//! [`Interpolate`] for everything `#value` accepts (text, lists of words, script fragments).
+
+use crate::script::{Script, ScriptBuf};
+use std::borrow::Cow;
+use std::ffi::{OsStr, OsString};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use stevedore_core::render::SpliceMode;
+
+/// A text-like value: it becomes exactly one shell word, quoted so the shell sees its bytes
+/// unchanged. Implemented for strings, paths, `OsStr`, byte strings, integers (not `u8`/`i8`,
+/// which would make `Vec<u8>` a list of numbers), floats, `char`, IP and socket addresses.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be one shell word",
+    label = "not text-like: a word part needs a string, path, number or address",
+    note = "lists and script fragments can only stand alone as `#value`, not inside a word"
+)]
+pub trait ShellWord {
+    /// The bytes of the word (before quoting).
+    fn shell_word(&self) -> Cow<'_, [u8]>;
+}
+
+/// A value `#value` accepts, spliced by its type:
+/// text-like values ([`ShellWord`]) become one quoted word; lists (`Vec`, slices, arrays,
+/// `Option`) of text-like values become several words (none for an empty list); a [`Script`] is
+/// spliced as code.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be interpolated into a script",
+    label = "expected text, a list of words, or a Script",
+    note = "text-like values (str, String, Path, numbers, IP addresses) become one quoted word; Vec/slices/arrays/Option of them several words; a Script is spliced as code"
+)]
+pub trait Interpolate {
+    /// Appends this value to `out` as `mode` requires.
+    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode);
+}
+
+fn word_mode(out: &mut ScriptBuf, w: Cow<'_, [u8]>, mode: SpliceMode) {
+    out.push_words(std::iter::once(w), mode);
+}
+
+impl<T: ShellWord + ?Sized> ShellWord for &T {
+    fn shell_word(&self) -> Cow<'_, [u8]> {
+        (**self).shell_word()
+    }
+}
+
+impl<T: Interpolate + ?Sized> Interpolate for &T {
+    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
+        (**self).interpolate(out, mode);
+    }
+}
+
+macro_rules! text_like {
+    ($($t:ty => |$s:ident| $e:expr;)*) => {
+        $(
+            impl ShellWord for $t {
+                fn shell_word(&self) -> Cow<'_, [u8]> {
+                    let $s = self;
+                    $e
+                }
+            }
+            impl Interpolate for $t {
+                fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
+                    word_mode(out, self.shell_word(), mode);
+                }
+            }
+        )*
+    };
+}
+
+macro_rules! display_like {
+    ($($t:ty),*) => {
+        text_like! { $($t => |s| Cow::Owned(s.to_string().into_bytes());)* }
+    };
+}
+
+text_like! {
+    str => |s| Cow::Borrowed(s.as_bytes());
+    String => |s| Cow::Borrowed(s.as_bytes());
+    Cow<'_, str> => |s| Cow::Borrowed(s.as_bytes());
+    Box<str> => |s| Cow::Borrowed(s.as_bytes());
+    std::sync::Arc<str> => |s| Cow::Borrowed(s.as_bytes());
+    std::rc::Rc<str> => |s| Cow::Borrowed(s.as_bytes());
+    OsStr => |s| Cow::Borrowed(std::os::unix::ffi::OsStrExt::as_bytes(s));
+    OsString => |s| Cow::Borrowed(std::os::unix::ffi::OsStrExt::as_bytes(s.as_os_str()));
+    Path => |s| Cow::Borrowed(std::os::unix::ffi::OsStrExt::as_bytes(s.as_os_str()));
+    PathBuf => |s| Cow::Borrowed(std::os::unix::ffi::OsStrExt::as_bytes(s.as_os_str()));
+    [u8] => |s| Cow::Borrowed(s);
+    Vec<u8> => |s| Cow::Borrowed(s.as_slice());
+}
+
+display_like!(
+    char, u16, u32, u64, u128, usize, i16, i32, i64, i128, isize, f32, f64, IpAddr, Ipv4Addr, Ipv6Addr,
+    SocketAddr
+);
+
+impl<const N: usize> ShellWord for [u8; N] {
+    fn shell_word(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(self.as_slice())
+    }
+}
+
+impl<T: ShellWord> Interpolate for [T] {
+    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
+        out.push_words(self.iter().map(ShellWord::shell_word), mode);
+    }
+}
+
+impl<T: ShellWord> Interpolate for Vec<T> {
+    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
+        self.as_slice().interpolate(out, mode);
+    }
+}
+
+impl<T: ShellWord, const N: usize> Interpolate for [T; N] {
+    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
+        self.as_slice().interpolate(out, mode);
+    }
+}
+
+impl<T: ShellWord> Interpolate for Option<T> {
+    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
+        out.push_words(self.iter().map(ShellWord::shell_word), mode);
+    }
+}
+
+impl<T: ShellWord> Interpolate for std::collections::BTreeSet<T> {
+    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
+        out.push_words(self.iter().map(ShellWord::shell_word), mode);
+    }
+}
+
+impl Interpolate for Script {
+    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
+        out.push_script(self, mode);
+    }
+}
