@@ -45,9 +45,10 @@ impl<T: ShellWord + ?Sized> ShellWord for &T {
     }
 }
 
-impl<T: Interpolate + ?Sized> Interpolate for &T {
+/// Every text-like value is interpolated as one word.
+impl<T: ShellWord + ?Sized> Interpolate for T {
     fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
-        (**self).interpolate(out, mode);
+        word_mode(out, self.shell_word(), mode);
     }
 }
 
@@ -58,11 +59,6 @@ macro_rules! text_like {
                 fn shell_word(&self) -> Cow<'_, [u8]> {
                     let $s = self;
                     $e
-                }
-            }
-            impl Interpolate for $t {
-                fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
-                    word_mode(out, self.shell_word(), mode);
                 }
             }
         )*
@@ -101,37 +97,41 @@ impl<const N: usize> ShellWord for [u8; N] {
     }
 }
 
-impl<T: ShellWord> Interpolate for [T] {
-    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
-        out.push_words(self.iter().map(ShellWord::shell_word), mode);
-    }
+macro_rules! list_like {
+    ($(impl[$($g:tt)*] $t:ty => |$s:ident| $e:expr;)*) => {
+        $(
+            impl<$($g)*> Interpolate for $t {
+                fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
+                    let $s = self;
+                    out.push_words($e.map(ShellWord::shell_word), mode);
+                }
+            }
+        )*
+    };
 }
 
-impl<T: ShellWord> Interpolate for Vec<T> {
-    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
-        self.as_slice().interpolate(out, mode);
-    }
-}
-
-impl<T: ShellWord, const N: usize> Interpolate for [T; N] {
-    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
-        self.as_slice().interpolate(out, mode);
-    }
-}
-
-impl<T: ShellWord> Interpolate for Option<T> {
-    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
-        out.push_words(self.iter().map(ShellWord::shell_word), mode);
-    }
-}
-
-impl<T: ShellWord> Interpolate for std::collections::BTreeSet<T> {
-    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
-        out.push_words(self.iter().map(ShellWord::shell_word), mode);
-    }
+// Lists of words, owned and borrowed (references to text-like values are covered by the
+// blanket impl above, so references to lists and scripts are spelled out here).
+list_like! {
+    impl[T: ShellWord] [T] => |s| s.iter();
+    impl[T: ShellWord] &[T] => |s| s.iter();
+    impl[T: ShellWord] Vec<T> => |s| s.iter();
+    impl[T: ShellWord] &Vec<T> => |s| s.iter();
+    impl[T: ShellWord, const N: usize] [T; N] => |s| s.iter();
+    impl[T: ShellWord, const N: usize] &[T; N] => |s| s.iter();
+    impl[T: ShellWord] Option<T> => |s| s.iter();
+    impl[T: ShellWord] &Option<T> => |s| s.iter();
+    impl[T: ShellWord] std::collections::BTreeSet<T> => |s| s.iter();
+    impl[T: ShellWord] &std::collections::BTreeSet<T> => |s| s.iter();
 }
 
 impl Interpolate for Script {
+    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
+        out.push_script(self, mode);
+    }
+}
+
+impl Interpolate for &Script {
     fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
         out.push_script(self, mode);
     }

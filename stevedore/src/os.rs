@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 /// A dotted version such as `12`, `22.04`, `9.3` or `3.19.1`. Comparison is numeric per
 /// component (`9.10 > 9.9`); missing components count as zero.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 pub struct Version {
     text: String,
     parts: Vec<u64>,
@@ -66,6 +66,27 @@ impl Version {
             Some(p) => p.parts.len() <= self.parts.len() && p.parts.iter().zip(&self.parts).all(|(a, b)| a == b),
             None => false,
         }
+    }
+}
+
+impl Version {
+    fn significant(&self) -> &[u64] {
+        let n = self.parts.iter().rposition(|&p| p != 0).map_or(0, |i| i + 1);
+        &self.parts[..n]
+    }
+}
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.significant() == other.significant()
+    }
+}
+
+impl Eq for Version {}
+
+impl std::hash::Hash for Version {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.significant().hash(state);
     }
 }
 

@@ -28,7 +28,7 @@ fn smoke() {
         (cd /tmp && ls);
         cat << "line1\nline2";
         echo $((1 + 2));
-        for x in split!($(ls /)) { echo $x; }
+        for x in split!($(echo a b)) { echo $x; }
     };
     let text = s.to_text().unwrap();
     println!("{text}");

@@ -173,12 +173,12 @@ impl Selector {
         }
     }
 
-    /// `(enum, variant)` Rust names, for code generation.
-    pub const fn rust_path(self) -> (&'static str, &'static str) {
+    /// `(Selector variant, enum, enum variant)` Rust names, for code generation.
+    pub const fn rust_path(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Selector::Family(f) => ("Family", f.variant()),
-            Selector::Packager(p) => ("Packager", p.variant()),
-            Selector::Init(i) => ("InitSystem", i.variant()),
+            Selector::Family(f) => ("Family", "Family", f.variant()),
+            Selector::Packager(p) => ("Packager", "Packager", p.variant()),
+            Selector::Init(i) => ("Init", "InitSystem", i.variant()),
         }
     }
 

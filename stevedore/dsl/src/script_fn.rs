@@ -137,10 +137,9 @@ fn expand_item(krate: &TokenStream, item: &FnItem) -> TokenStream {
             continue;
         }
         let sels = arm.selectors.iter().map(|(s, _)| {
-            let (en, var) = s.rust_path();
-            let en = format_ident!("{en}");
-            let var = format_ident!("{var}");
-            quote!(#private::Selector::#en(#private::#en::#var))
+            let (sel, en, var) = s.rust_path();
+            let (sel, en, var) = (format_ident!("{sel}"), format_ident!("{en}"), format_ident!("{var}"));
+            quote!(#private::Selector::#sel(#private::#en::#var))
         });
         entries.push(quote!((::std::vec![#(#sels),*], #expr)));
     }

@@ -1,0 +1,50 @@
+//! Files and directories: portable across GNU coreutils and busybox.
+
+use crate::script;
+use crate::script::Script;
+
+/// `mkdir -p path`, with `mode` (octal, e.g. `0o755`) when given.
+pub fn mkdir(path: &str, mode: Option<u32>) -> Script {
+    script! { mkdir -p #(mode.map(|m| format!("-m{m:o}"))) -- #path; }
+}
+
+/// `chown [-R] owner[:group] path`. Either part may be left out; with neither nothing is done.
+pub fn chown(path: &str, owner: Option<&str>, group: Option<&str>, recursive: bool) -> Script {
+    let spec = match (owner, group) {
+        (Some(o), Some(g)) => format!("{o}:{g}"),
+        (Some(o), None) => o.to_string(),
+        (None, Some(g)) => format!(":{g}"),
+        (None, None) => return Script::new(),
+    };
+    script! { chown #(recursive.then_some("-R")) #spec -- #path; }
+}
+
+/// `chmod [-R] mode path`; `mode` is octal (`0o644`).
+pub fn chmod(path: &str, mode: u32, recursive: bool) -> Script {
+    script! { chmod #(recursive.then_some("-R")) #(format!("{mode:o}")) -- #path; }
+}
+
+/// `ln -s[f] target link`: a symbolic link at `link` pointing to `target`.
+pub fn symlink(target: &str, link: &str, force: bool) -> Script {
+    script! { ln -s #(force.then_some("-f")) -- #target #link; }
+}
+
+/// `rm -f[r] path`.
+pub fn rm(path: &str, recursive: bool) -> Script {
+    script! { rm -f #(recursive.then_some("-r")) -- #path; }
+}
+
+/// Prints the SHA-256 of `path` in hex (nothing, and failure, when it cannot be read).
+pub fn sha256(path: &str) -> Script {
+    script! { sha256sum -- #path | cut -d " " -f 1; }
+}
+
+/// Prints the path of a new temporary file (mode 0600) under `$TMPDIR` or `/tmp`.
+pub fn make_temp_file() -> Script {
+    script! { mktemp "${TMPDIR:-/tmp}/pallet.XXXXXXXX"; }
+}
+
+/// Prints the path of a new temporary directory (mode 0700) under `$TMPDIR` or `/tmp`.
+pub fn make_temp_dir() -> Script {
+    script! { mktemp -d "${TMPDIR:-/tmp}/pallet.XXXXXXXX"; }
+}

@@ -1,0 +1,19 @@
+//! Downloads, with curl or wget (whichever the node has).
+
+use crate::script;
+use crate::script::Script;
+
+/// Downloads `url` to `dest` with curl (`-fsSL`) or, without curl, wget (`-q`). Fails on HTTP
+/// errors, and when neither tool is installed.
+pub fn download(url: &str, dest: &str) -> Script {
+    script! {
+        if command -v curl > /dev/null 2>&1 {
+            curl -fsSL -o #dest -- #url;
+        } else if command -v wget > /dev/null 2>&1 {
+            wget -q -O #dest -- #url;
+        } else {
+            echo "download: neither curl nor wget is installed" >&2;
+            false;
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Package managers: apt, dnf, yum, apk, pacman, zypper.
+//!
+//! Commands are non-interactive and quiet; list arguments install several packages in one call
+//! (actions merge a phase's packages into one call, as Pallet did). Sources: Pallet's
+//! `pallet.script.lib` (`update-package-list`, `install-package`, ...) brought up to date.
+
+use crate::script_fn;
+
+script_fn! {
+    /// Refreshes the package index (`apt-get update`, `dnf makecache`, `apk update`, ...).
+    pub fn update_package_list() {
+        apt => { DEBIAN_FRONTEND=noninteractive apt-get -qq update; }
+        dnf => { dnf -q -y makecache; }
+        yum => { yum -q -y makecache; }
+        apk => { apk update -q; }
+        pacman => { pacman -Sy --noconfirm --noprogressbar; }
+        zypper => { zypper --non-interactive --quiet refresh; }
+    }
+
+    /// Installs `names` (already installed ones are left as they are).
+    pub fn install_packages(names: &[&str]) {
+        apt => { DEBIAN_FRONTEND=noninteractive apt-get -q -y install #names; }
+        dnf => { dnf -q -y install #names; }
+        yum => { yum -q -y install #names; }
+        apk => { apk add -q #names; }
+        pacman => { pacman -S --noconfirm --needed --noprogressbar #names; }
+        zypper => { zypper --non-interactive --quiet install #names; }
+    }
+
+    /// Removes `names`, keeping their configuration files where the manager distinguishes.
+    pub fn remove_packages(names: &[&str]) {
+        apt => { DEBIAN_FRONTEND=noninteractive apt-get -q -y remove #names; }
+        dnf => { dnf -q -y remove #names; }
+        yum => { yum -q -y remove #names; }
+        apk => { apk del -q #names; }
+        pacman => { pacman -R --noconfirm #names; }
+        zypper => { zypper --non-interactive --quiet remove #names; }
+    }
+
+    /// Removes `names` with their configuration files (`apt-get purge`, `pacman -Rns`); the same
+    /// as removal where the manager keeps no configuration apart.
+    pub fn purge_packages(names: &[&str]) {
+        apt => { DEBIAN_FRONTEND=noninteractive apt-get -q -y purge #names; }
+        dnf => { dnf -q -y remove #names; }
+        yum => { yum -q -y remove #names; }
+        apk => { apk del -q --purge #names; }
+        pacman => { pacman -Rns --noconfirm #names; }
+        zypper => { zypper --non-interactive --quiet remove --clean-deps #names; }
+    }
+
+    /// Upgrades `names` to the newest available version (installed packages only on apt).
+    pub fn upgrade_packages(names: &[&str]) {
+        apt => { DEBIAN_FRONTEND=noninteractive apt-get -q -y install --only-upgrade #names; }
+        dnf => { dnf -q -y upgrade #names; }
+        yum => { yum -q -y update #names; }
+        apk => { apk add -q -u #names; }
+        pacman => { pacman -S --noconfirm --noprogressbar #names; }
+        zypper => { zypper --non-interactive --quiet update #names; }
+    }
+
+    /// Upgrades every installed package.
+    pub fn upgrade_all_packages() {
+        apt => { DEBIAN_FRONTEND=noninteractive apt-get -q -y upgrade; }
+        dnf => { dnf -q -y upgrade; }
+        yum => { yum -q -y update; }
+        apk => { apk upgrade -q; }
+        pacman => { pacman -Syu --noconfirm --noprogressbar; }
+        zypper => { zypper --non-interactive --quiet update; }
+    }
+
+    /// Succeeds when `name` is installed (a test; prints nothing).
+    pub fn package_installed(name: &str) {
+        apt => { dpkg-query -W -f "${Status}" #name 2>/dev/null | grep -q "ok installed$"; }
+        dnf | yum | zypper => { rpm -q --quiet #name; }
+        apk => { apk info -e -q #name > /dev/null; }
+        pacman => { pacman -Q #name > /dev/null 2>&1; }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Os;
+
+    #[test]
+    fn dispatches_on_the_packager() {
+        let s = install_packages(&["nginx", "redis server"]);
+        assert_eq!(
+            s.render_text(&Os::parse("debian-12").unwrap()).unwrap(),
+            "DEBIAN_FRONTEND=noninteractive apt-get -q -y install nginx 'redis server'\n"
+        );
+        assert_eq!(
+            s.render_text(&Os::parse("alpine-3.20").unwrap()).unwrap(),
+            "apk add -q nginx 'redis server'\n"
+        );
+        assert!(s.to_bytes().is_err(), "needs a target");
+    }
+}

@@ -1,0 +1,222 @@
+//! Users and groups.
+//!
+//! shadow-utils (`useradd`, `usermod`, `groupadd`...) everywhere except Alpine, whose busybox
+//! has `adduser`/`addgroup`/`deluser`/`delgroup`. The RHEL family gets short flags (`-r`, `-m`),
+//! which every RHEL release accepts, and an explicit `-m`/`-M` because its `login.defs` creates
+//! home directories by default where Debian's does not (Pallet translated the flags the same
+//! way).
+
+use crate::script::Script;
+use crate::{script, script_fn};
+
+/// Options of [`create_user`] and [`modify_user`]. `Default` gives a normal user with the
+/// system's defaults for everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserOptions {
+    /// Home directory path.
+    pub home: Option<String>,
+    /// Create the home directory (on creation).
+    pub create_home: bool,
+    /// Login shell path.
+    pub shell: Option<String>,
+    /// A system account (low uid, no aging).
+    pub system: bool,
+    /// Primary group name.
+    pub group: Option<String>,
+    /// Supplementary groups (the full list: on modification it replaces the current list).
+    pub groups: Vec<String>,
+    /// GECOS comment.
+    pub comment: Option<String>,
+    /// Password hash (crypt(3) format), never a clear-text password.
+    pub password_hash: Option<String>,
+    /// Numeric user id.
+    pub uid: Option<u32>,
+}
+
+/// Flag spelling.
+#[derive(Clone, Copy)]
+enum Style {
+    Long,
+    Short,
+}
+
+impl UserOptions {
+    fn useradd_args(&self, style: Style, creating: bool) -> Vec<String> {
+        let f = |long: &str, short: &str| match style {
+            Style::Long => long.to_string(),
+            Style::Short => short.to_string(),
+        };
+        let mut a = Vec::new();
+        if creating && self.system {
+            a.push(f("--system", "-r"));
+        }
+        if let Some(h) = &self.home {
+            a.push(f("--home-dir", "-d"));
+            a.push(h.clone());
+        }
+        if creating {
+            a.push(if self.create_home { f("--create-home", "-m") } else { f("--no-create-home", "-M") });
+        }
+        if let Some(s) = &self.shell {
+            a.push(f("--shell", "-s"));
+            a.push(s.clone());
+        }
+        if let Some(g) = &self.group {
+            a.push(f("--gid", "-g"));
+            a.push(g.clone());
+        }
+        if !self.groups.is_empty() {
+            a.push(f("--groups", "-G"));
+            a.push(self.groups.join(","));
+        }
+        if let Some(c) = &self.comment {
+            a.push(f("--comment", "-c"));
+            a.push(c.clone());
+        }
+        if let Some(p) = &self.password_hash {
+            a.push(f("--password", "-p"));
+            a.push(p.clone());
+        }
+        if let Some(u) = self.uid {
+            a.push(f("--uid", "-u"));
+            a.push(u.to_string());
+        }
+        a
+    }
+
+    fn long(&self, creating: bool) -> Vec<String> {
+        self.useradd_args(Style::Long, creating)
+    }
+
+    fn short(&self, creating: bool) -> Vec<String> {
+        self.useradd_args(Style::Short, creating)
+    }
+
+    fn busybox_adduser(&self) -> Vec<String> {
+        let mut a = vec!["-D".to_string()];
+        if self.system {
+            a.push("-S".into());
+        }
+        if let Some(h) = &self.home {
+            a.push("-h".into());
+            a.push(h.clone());
+        }
+        if !self.create_home {
+            a.push("-H".into());
+        }
+        if let Some(s) = &self.shell {
+            a.push("-s".into());
+            a.push(s.clone());
+        }
+        if let Some(g) = &self.group {
+            a.push("-G".into());
+            a.push(g.clone());
+        }
+        if let Some(c) = &self.comment {
+            a.push("-g".into());
+            a.push(c.clone());
+        }
+        if let Some(u) = self.uid {
+            a.push("-u".into());
+            a.push(u.to_string());
+        }
+        a
+    }
+}
+
+/// Options of [`create_group`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupOptions {
+    /// A system group.
+    pub system: bool,
+    /// Numeric group id.
+    pub gid: Option<u32>,
+}
+
+/// Succeeds when user `name` exists.
+pub fn user_exists(name: &str) -> Script {
+    script! { id -u #name > /dev/null 2>&1; }
+}
+
+fn password_line(name: &str, opts: &UserOptions) -> Option<String> {
+    opts.password_hash.as_ref().map(|h| format!("{name}:{h}"))
+}
+
+script_fn! {
+    /// Creates user `name` (fails if it exists; pair it with [`user_exists`]).
+    pub fn create_user(name: &str, opts: &UserOptions) {
+        rhel | centos | rocky | alma | fedora | amazon => { useradd #(opts.short(true)) #name; }
+        alpine => {
+            adduser #(opts.busybox_adduser()) #name;
+            for g in #(&opts.groups) { addgroup #name $g; }
+            if [ -n #(password_line(name, opts).unwrap_or_default()) ] {
+                echo #(password_line(name, opts).unwrap_or_default()) | chpasswd -e;
+            }
+        }
+        _ => { useradd #(opts.long(true)) #name; }
+    }
+
+    /// Changes user `name` to match `opts` (only the fields that are set).
+    pub fn modify_user(name: &str, opts: &UserOptions) {
+        rhel | centos | rocky | alma | fedora | amazon => { usermod #(opts.short(false)) #name; }
+        alpine => {
+            if command -v usermod > /dev/null 2>&1 {
+                usermod #(opts.long(false)) #name;
+            } else {
+                echo "modify_user: install the shadow package on Alpine (busybox has no usermod)" >&2;
+                false;
+            }
+        }
+        _ => { usermod #(opts.long(false)) #name; }
+    }
+
+    /// Removes user `name`, and its home directory when `remove_home` is set.
+    pub fn remove_user(name: &str, remove_home: bool) {
+        alpine => { deluser #(remove_home.then_some("--remove-home")) #name; }
+        _ => { userdel #(remove_home.then_some("-r")) #name; }
+    }
+
+    /// Succeeds when group `name` exists.
+    pub fn group_exists(name: &str) {
+        alpine => { cut -d: -f1 /etc/group | grep -qFx -- #name; }
+        _ => { getent group #name > /dev/null; }
+    }
+
+    /// Creates group `name`.
+    pub fn create_group(name: &str, opts: &GroupOptions) {
+        rhel | centos | rocky | alma | fedora | amazon => {
+            groupadd #(opts.system.then_some("-r")) #(opts.gid.map(|g| format!("-g{g}"))) #name;
+        }
+        alpine => { addgroup #(opts.system.then_some("-S")) #(opts.gid.map(|g| format!("-g{g}"))) #name; }
+        _ => { groupadd #(opts.system.then_some("--system")) #(opts.gid.map(|g| format!("--gid={g}"))) #name; }
+    }
+
+    /// Changes the id of group `name`.
+    pub fn modify_group(name: &str, gid: u32) {
+        alpine => {
+            if command -v groupmod > /dev/null 2>&1 {
+                groupmod -g #gid #name;
+            } else {
+                echo "modify_group: install the shadow package on Alpine (busybox has no groupmod)" >&2;
+                false;
+            }
+        }
+        _ => { groupmod -g #gid #name; }
+    }
+
+    /// Removes group `name`.
+    pub fn remove_group(name: &str) {
+        alpine => { delgroup #name; }
+        _ => { groupdel #name; }
+    }
+}
+
+/// Locks the password of user `name` (`passwd -l`; key logins still work).
+pub fn lock_user(name: &str) -> Script {
+    script! { passwd -l #name > /dev/null; }
+}
+
+/// Unlocks the password of user `name`.
+pub fn unlock_user(name: &str) -> Script {
+    script! { passwd -u #name > /dev/null; }
+}
