@@ -285,17 +285,31 @@ pub struct ScriptBuf {
     inline_safe: bool,
     reindentable: bool,
     error: Option<ScriptError>,
+    /// The script is one spliced value: it takes that value's flags.
+    passthrough: bool,
 }
 
 impl ScriptBuf {
     /// A builder for a script whose static structure is `inline_safe` (a single one-line list)
     /// and `reindentable` (no newline inside quotes, here-documents or raw text).
     pub fn new(inline_safe: bool, reindentable: bool) -> ScriptBuf {
-        ScriptBuf { segments: Vec::new(), inline_safe, reindentable, error: None }
+        ScriptBuf { segments: Vec::new(), inline_safe, reindentable, error: None, passthrough: false }
+    }
+
+    /// A builder for a script that is exactly one spliced value (`script! { #fragment; }`): the
+    /// result is that value, with its flags.
+    pub fn passthrough() -> ScriptBuf {
+        ScriptBuf { passthrough: true, ..ScriptBuf::new(true, true) }
     }
 
     fn from_script(s: Script) -> ScriptBuf {
-        ScriptBuf { segments: s.segments, inline_safe: s.inline_safe, reindentable: s.reindentable, error: s.error }
+        ScriptBuf {
+            segments: s.segments,
+            inline_safe: s.inline_safe,
+            reindentable: s.reindentable,
+            error: s.error,
+            passthrough: false,
+        }
     }
 
     fn record(&mut self, e: ScriptError) {
@@ -369,6 +383,14 @@ impl ScriptBuf {
         if n > 0 && matches!(mode, SpliceMode::Lines { .. }) {
             self.push_static(b"\n");
         }
+        if n == 0 && matches!(mode, SpliceMode::Inline { .. }) {
+            // No words: drop the separator written before them.
+            if let Some(Segment::Text(t)) = self.segments.last_mut() {
+                if t.last() == Some(&b' ') {
+                    t.pop();
+                }
+            }
+        }
     }
 
     /// Splices a script: as lines (re-indented when safe) or inline (wrapped in `{ }` unless it
@@ -385,6 +407,9 @@ impl ScriptBuf {
                 };
                 if s.segments.is_empty() {
                     self.push_static(b":");
+                } else if let [Segment::Dispatch { call, mode: SpliceMode::Lines { indent: 0 } }] = s.segments.as_slice() {
+                    // A script function call: the arm chosen at render time decides how it fits.
+                    self.segments.push(Segment::Dispatch { call: call.clone(), mode: SpliceMode::Inline { indent } });
                 } else if s.inline_safe {
                     let last = s.segments.len() - 1;
                     for (i, seg) in s.segments.iter().enumerate() {
@@ -413,6 +438,12 @@ impl ScriptBuf {
                 }
             }
             SpliceMode::Lines { indent } => {
+                if self.passthrough && self.segments.is_empty() && indent == 0 {
+                    self.segments = s.segments.clone();
+                    self.inline_safe = s.inline_safe;
+                    self.reindentable = s.reindentable;
+                    return;
+                }
                 let reindent = s.reindentable;
                 if !reindent {
                     self.reindentable = false;

@@ -72,6 +72,9 @@ pub struct Rendered {
     /// False when some newline in the output belongs to a quoted word, a here-document or raw
     /// text, so the lines must not be re-indented when the output is nested in another script.
     pub reindentable: bool,
+    /// The output is exactly one value spliced as statements (`#fragment;`): its flags are the
+    /// value's, known only at run time.
+    pub passthrough: bool,
 }
 
 impl Rendered {
@@ -137,7 +140,8 @@ pub fn render_at(block: &Block, indent: usize) -> Result<Rendered, RenderError> 
     let mut r = Renderer { chunks: Vec::new(), heredocs: Vec::new(), reindentable: true };
     r.block(block, indent)?;
     let inline_safe = block_is_inline(block) && sole_hole(block).is_none();
-    Ok(Rendered { chunks: r.chunks, inline_safe, reindentable: r.reindentable })
+    let passthrough = indent == 0 && sole_hole(block).is_some();
+    Ok(Rendered { chunks: r.chunks, inline_safe, reindentable: r.reindentable, passthrough })
 }
 
 /// Renders a tree without holes to text.
@@ -411,15 +415,15 @@ impl Renderer {
         }
         match &r.kind {
             RedirectKind::Write(w) => {
-                self.str("> ");
+                self.str(">");
                 self.word(w, indent)
             }
             RedirectKind::Append(w) => {
-                self.str(">> ");
+                self.str(">>");
                 self.word(w, indent)
             }
             RedirectKind::Read(w) => {
-                self.str("< ");
+                self.str("<");
                 self.word(w, indent)
             }
             RedirectKind::DupOut(t) | RedirectKind::DupIn(t) => {

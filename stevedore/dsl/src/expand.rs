@@ -56,9 +56,14 @@ pub fn expand_rendered(krate: &TokenStream, rendered: &Rendered, holes: &[HoleSp
     }
     let inline_safe = rendered.inline_safe;
     let reindentable = rendered.reindentable;
+    let new = if rendered.passthrough {
+        quote!(#private::ScriptBuf::passthrough())
+    } else {
+        quote!(#private::ScriptBuf::new(#inline_safe, #reindentable))
+    };
     quote! {
         {
-            let mut #b = #private::ScriptBuf::new(#inline_safe, #reindentable);
+            let mut #b = #new;
             #(#stmts)*
             #b.finish()
         }

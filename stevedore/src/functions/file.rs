@@ -3,9 +3,13 @@
 use crate::script;
 use crate::script::Script;
 
-/// `mkdir -p path`, with `mode` (octal, e.g. `0o755`) when given.
+/// `mkdir -p path`, then `chmod mode path` when a mode (e.g. `0o755`) is given (`mkdir -m`
+/// would apply it to the deepest directory only, and only when it is created).
 pub fn mkdir(path: &str, mode: Option<u32>) -> Script {
-    script! { mkdir -p #(mode.map(|m| format!("-m{m:o}"))) -- #path; }
+    match mode {
+        Some(m) => script! { mkdir -p -- #path && chmod #(format!("{m:o}")) -- #path; },
+        None => script! { mkdir -p -- #path; },
+    }
 }
 
 /// `chown [-R] owner[:group] path`. Either part may be left out; with neither nothing is done.

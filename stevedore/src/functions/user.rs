@@ -138,8 +138,15 @@ pub fn user_exists(name: &str) -> Script {
     script! { id -u #name > /dev/null 2>&1; }
 }
 
-fn password_line(name: &str, opts: &UserOptions) -> Option<String> {
-    opts.password_hash.as_ref().map(|h| format!("{name}:{h}"))
+/// busybox: set a password hash with `chpasswd -e` (nothing when there is none).
+fn set_password_hash(name: &str, opts: &UserOptions) -> Script {
+    match &opts.password_hash {
+        Some(h) => {
+            let line = format!("{name}:{h}");
+            script! { echo #line | chpasswd -e; }
+        }
+        None => Script::new(),
+    }
 }
 
 script_fn! {
@@ -149,9 +156,7 @@ script_fn! {
         alpine => {
             adduser #(opts.busybox_adduser()) #name;
             for g in #(&opts.groups) { addgroup #name $g; }
-            if [ -n #(password_line(name, opts).unwrap_or_default()) ] {
-                echo #(password_line(name, opts).unwrap_or_default()) | chpasswd -e;
-            }
+            #(set_password_hash(name, opts));
         }
         _ => { useradd #(opts.long(true)) #name; }
     }
