@@ -682,22 +682,17 @@ impl Renderer {
     }
 }
 
-/// Picks a here-document delimiter that is not a line of `body`: `EOF`, then `EOF_1`, ...
+/// Picks a here-document delimiter that does not occur anywhere in `body` (so no line can end
+/// the document early, and linters see no look-alike): `EOF`, then `EOF_1`, ...
 pub fn heredoc_delimiter(body: &str) -> String {
-    let mut delimiter = String::from("EOF");
-    let mut n = 0;
-    while body.lines().any(|l| l == delimiter) {
-        n += 1;
-        delimiter = format!("EOF_{n}");
-    }
-    delimiter
+    heredoc_delimiter_bytes(body.as_bytes())
 }
 
 /// Like [`heredoc_delimiter`] for bytes.
 pub fn heredoc_delimiter_bytes(body: &[u8]) -> String {
     let mut delimiter = String::from("EOF");
     let mut n = 0;
-    while body.split(|&b| b == b'\n').any(|l| l == delimiter.as_bytes()) {
+    while body.windows(delimiter.len()).any(|w| w == delimiter.as_bytes()) {
         n += 1;
         delimiter = format!("EOF_{n}");
     }

@@ -35,7 +35,8 @@ impl Parser<'_> {
     /// The arguments starting at the next token: one word or hole, or the words of `[ ... ]`.
     pub fn args(&mut self, c: &mut Cursor) -> R<Vec<Arg>> {
         if let Some(TokenTree::Group(g)) = c.peek() {
-            if g.delimiter() == Delimiter::Bracket && !c.adjacent_at(1) {
+            let next_is_operator = matches!(c.peek_n(1), Some(TokenTree::Punct(p)) if matches!(p.as_char(), ';' | '|' | '&' | '<' | '>'));
+            if g.delimiter() == Delimiter::Bracket && (!c.adjacent_at(1) || next_is_operator) {
                 let g = g.clone();
                 c.bump();
                 return self.test_brackets(&g);
@@ -209,6 +210,9 @@ impl Parser<'_> {
                 }
                 TokenTree::Punct(p) if matches!(p.as_char(), '!' | '-' | '^' | '.' | '_' | ':' | '/' | '+' | '@' | '%' | ',') => {
                     text.push(p.as_char())
+                }
+                TokenTree::Group(ig) if ig.delimiter() == Delimiter::Bracket => {
+                    return Err(self.err(g.span(), "`[[ ... ]]` is a bash extension; use `[ ... ]`"));
                 }
                 _ => return Err(self.err(t.span(), "unsupported token in a glob bracket expression; quote the word")),
             }
