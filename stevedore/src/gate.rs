@@ -5,8 +5,8 @@
 //! fragments trip them by design: SC2034 (a variable assigned here is used by another fragment)
 //! and SC2154 (a variable used here is set by the caller or the environment).
 //!
-//! A tool that is not installed is skipped, unless `PALLET_GATE_STRICT=1` is set (CI sets it), in
-//! which case its absence is a failure.
+//! A tool that is not installed is skipped, unless `PALLET_GATE_STRICT=1` or `CI` is set, in
+//! which case its absence is a failure (so CI can never pass by skipping).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -26,6 +26,7 @@ const SHELLCHECK_EXCLUDE: &str = "SC2034,SC2154";
 
 fn strict() -> bool {
     std::env::var("PALLET_GATE_STRICT").is_ok_and(|v| v == "1")
+        || std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
 }
 
 fn temp_path() -> PathBuf {

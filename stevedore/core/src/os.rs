@@ -125,6 +125,15 @@ impl Axis {
         }
     }
 
+    /// [`Axis::describe`] with its article ("a package manager", "an init system").
+    pub const fn describe_with_article(self) -> &'static str {
+        match self {
+            Axis::Family => "an OS family",
+            Axis::Packager => "a package manager",
+            Axis::Init => "an init system",
+        }
+    }
+
     /// Every arm name on this axis.
     pub fn names(self) -> Vec<&'static str> {
         match self {

@@ -230,9 +230,9 @@ fn check_arms(item: &FnItem, arms: &[Arm], cx: &mut Ctxt) -> Option<Axis> {
                 Some((a, first)) if a != s.axis() => cx.error(
                     span,
                     format!(
-                        "`{s}` is a {} but `{first}` is a {}: all arms of one script function dispatch on one axis",
-                        s.axis().describe(),
-                        a.describe()
+                        "`{s}` is {} but `{first}` is {}: all arms of one script function dispatch on one axis",
+                        s.axis().describe_with_article(),
+                        a.describe_with_article()
                     ),
                 ),
                 Some(_) => {}

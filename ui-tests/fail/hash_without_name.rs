@@ -1,0 +1,7 @@
+use stevedore::script;
+
+fn main() {
+    let _ = script! {
+        echo # hello;
+    };
+}

@@ -1,0 +1,8 @@
+use stevedore::script;
+
+fn main() {
+    let _ = script! {
+        apt-get update
+        apt-get install -y nginx;
+    };
+}

@@ -1,0 +1,8 @@
+use stevedore::script;
+
+fn main() {
+    let names = vec!["a", "b"];
+    let _ = script! {
+        cat /etc/#names.conf;
+    };
+}
