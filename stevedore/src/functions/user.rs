@@ -138,6 +138,14 @@ pub fn user_exists(name: &str) -> Script {
     script! { id -u #name > /dev/null 2>&1; }
 }
 
+/// busybox: add the user to each supplementary group (nothing when there are none).
+fn busybox_add_groups(name: &str, groups: &[String]) -> Script {
+    if groups.is_empty() {
+        return Script::new();
+    }
+    script! { for g in #groups { addgroup #name $g; } }
+}
+
 /// busybox: set a password hash with `chpasswd -e` (nothing when there is none).
 fn set_password_hash(name: &str, opts: &UserOptions) -> Script {
     match &opts.password_hash {
@@ -155,7 +163,7 @@ script_fn! {
         rhel | centos | rocky | alma | fedora | amazon => { useradd #(opts.short(true)) #name; }
         alpine => {
             adduser #(opts.busybox_adduser()) #name;
-            for g in #(&opts.groups) { addgroup #name $g; }
+            #(busybox_add_groups(name, &opts.groups));
             #(set_password_hash(name, opts));
         }
         _ => { useradd #(opts.long(true)) #name; }
