@@ -177,6 +177,7 @@
 //!   with a leading `/*` needs `sh!`);
 //! - an identifier directly followed by `#` or `"` is a reserved prefix since Rust 2021: write
 //!   `${NAME #pattern}` (with a space) and `"v"#version` rather than `v#version`;
+//! - `##` is a reserved token since Rust 2024: write `${NAME # #pattern}` for `${NAME##pattern}`;
 //! - `{`, `}`, `(`, `)`, `;`, `|`, `&`, `<`, `>` in arguments must be quoted.
 //!
 //! # Script functions

@@ -92,6 +92,26 @@ impl Script {
         }
     }
 
+    /// Comment lines: `# ` and each line of `text`.
+    pub fn comment(text: &str) -> Script {
+        let mut out = String::new();
+        for line in text.lines() {
+            if line.is_empty() {
+                out.push_str("#\n");
+            } else {
+                out.push_str("# ");
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        Script {
+            segments: if out.is_empty() { vec![] } else { vec![Segment::Text(out.into_bytes())] },
+            inline_safe: false,
+            reindentable: true,
+            error: None,
+        }
+    }
+
     /// Is this the empty script?
     pub fn is_empty(&self) -> bool {
         self.segments.iter().all(|s| matches!(s, Segment::Text(t) if t.is_empty())) && self.error.is_none()
@@ -371,7 +391,7 @@ impl ScriptBuf {
         let mut n = 0;
         for w in words {
             if n == 0 {
-                if let SpliceMode::Lines { indent } = mode {
+                if let SpliceMode::Lines { indent } | SpliceMode::Body { indent } = mode {
                     self.indent(indent);
                 }
             } else {
@@ -380,8 +400,12 @@ impl ScriptBuf {
             self.push_word(&w);
             n += 1;
         }
-        if n > 0 && matches!(mode, SpliceMode::Lines { .. }) {
+        if n > 0 && matches!(mode, SpliceMode::Lines { .. } | SpliceMode::Body { .. }) {
             self.push_static(b"\n");
+        }
+        if let (0, SpliceMode::Body { indent }) = (n, mode) {
+            self.indent(indent);
+            self.push_static(b":\n");
         }
         if n == 0 && matches!(mode, SpliceMode::Inline { .. }) {
             // No words: drop the separator written before them.
@@ -420,7 +444,9 @@ impl ScriptBuf {
                             }
                             Segment::Dispatch { call, mode } => {
                                 let mode = match mode {
-                                    SpliceMode::Lines { .. } | SpliceMode::WordPart => SpliceMode::Inline { indent },
+                                    SpliceMode::Lines { .. } | SpliceMode::Body { .. } | SpliceMode::WordPart => {
+                                        SpliceMode::Inline { indent }
+                                    }
                                     SpliceMode::Inline { indent: i } => SpliceMode::Inline { indent: i + indent },
                                 };
                                 self.segments.push(Segment::Dispatch { call: call.clone(), mode });
@@ -435,6 +461,17 @@ impl ScriptBuf {
                     self.push_script(s, SpliceMode::Lines { indent: indent + 1 });
                     self.indent(indent);
                     self.push_static(b"}");
+                }
+            }
+            SpliceMode::Body { indent } => {
+                if s.segments.is_empty() {
+                    self.indent(indent);
+                    self.push_static(b":\n");
+                } else if let [Segment::Dispatch { call, mode: SpliceMode::Lines { indent: 0 } }] = s.segments.as_slice() {
+                    // Decided when the arm is known: it may be empty.
+                    self.segments.push(Segment::Dispatch { call: call.clone(), mode: SpliceMode::Body { indent } });
+                } else {
+                    self.push_script(s, SpliceMode::Lines { indent });
                 }
             }
             SpliceMode::Lines { indent } => {
@@ -467,6 +504,7 @@ impl ScriptBuf {
                         Segment::Dispatch { call, mode } => {
                             let mode = match *mode {
                                 SpliceMode::Lines { indent: i } => SpliceMode::Lines { indent: i + indent },
+                                SpliceMode::Body { indent: i } => SpliceMode::Body { indent: i + indent },
                                 SpliceMode::Inline { indent: i } => {
                                     if bol {
                                         self.indent(indent);
@@ -480,7 +518,12 @@ impl ScriptBuf {
                         }
                     }
                 }
-                if !bol && !matches!(s.segments.last(), Some(Segment::Dispatch { mode: SpliceMode::Lines { .. }, .. })) {
+                if !bol
+                    && !matches!(
+                        s.segments.last(),
+                        Some(Segment::Dispatch { mode: SpliceMode::Lines { .. } | SpliceMode::Body { .. }, .. })
+                    )
+                {
                     self.push_static(b"\n");
                 }
             }

@@ -43,6 +43,28 @@ macro_rules! name_enum {
                 f.write_str(self.name())
             }
         }
+
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                $name::from_name(&s).ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "unknown {} `{}`; expected one of: {}",
+                        stringify!($name),
+                        s,
+                        $name::ALL.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ")
+                    ))
+                })
+            }
+        }
     };
 }
 

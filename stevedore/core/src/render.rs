@@ -41,6 +41,12 @@ pub enum SpliceMode {
         /// Indentation level of the statements.
         indent: usize,
     },
+    /// As [`SpliceMode::Lines`], in a body that has nothing else: an empty value becomes `:`
+    /// so the body stays valid (`then`, `do`, `{` need at least one command).
+    Body {
+        /// Indentation level of the statements.
+        indent: usize,
+    },
 }
 
 /// One piece of rendered output.
@@ -267,13 +273,31 @@ impl Renderer {
         Ok(())
     }
 
-    /// A body: never empty (`:` stands in for nothing).
+    /// A body: never empty (`:` stands in for nothing, also when its only statements are
+    /// values that may turn out empty).
     fn body(&mut self, b: &Block, indent: usize) -> Result<(), RenderError> {
         if b.0.iter().all(|s| matches!(s, Stmt::Comment(_))) {
             self.block(b, indent)?;
             self.indent(indent);
             self.str(":");
             self.end_line();
+            return Ok(());
+        }
+        let only_holes = b.0.iter().all(|s| match s {
+            Stmt::Comment(_) => true,
+            Stmt::List(l) => list_sole_hole(l).is_some(),
+            _ => false,
+        });
+        if only_holes {
+            for s in &b.0 {
+                match s {
+                    Stmt::List(l) => {
+                        let hole = list_sole_hole(l).expect("checked");
+                        self.chunks.push(Chunk::Hole { hole, mode: SpliceMode::Body { indent } });
+                    }
+                    other => self.stmt(other, indent)?,
+                }
+            }
             return Ok(());
         }
         self.block(b, indent)

@@ -41,6 +41,9 @@ pub fn expand_rendered(krate: &TokenStream, rendered: &Rendered, holes: &[HoleSp
                     SpliceMode::Lines { indent } => quote_spanned! {h.span=>
                         #b.splice(&(#expr), #private::SpliceMode::Lines { indent: #indent });
                     },
+                    SpliceMode::Body { indent } => quote_spanned! {h.span=>
+                        #b.splice(&(#expr), #private::SpliceMode::Body { indent: #indent });
+                    },
                 };
                 stmts.push(call);
             }

@@ -286,8 +286,12 @@ impl Parser<'_> {
             return Err(self.err(g.span(), "`${#NAME}` takes no operator"));
         }
         let op_span = c.span();
+        // `##` is a reserved token in Rust 2024, so `# #` is accepted for it (and `% %` alike).
         let op = ParamOp::ALL.into_iter().find(|op| {
-            op.as_str().chars().enumerate().all(|(n, ch)| c.is_punct_at(n, ch) && (n == 0 || c.adjacent_at(n)))
+            op.as_str()
+                .chars()
+                .enumerate()
+                .all(|(n, ch)| c.is_punct_at(n, ch) && (n == 0 || c.adjacent_at(n) || ch == '#' || ch == '%'))
         });
         let Some(op) = op else {
             return Err(self.err(

@@ -68,6 +68,15 @@ script_fn! {
         zypper => { zypper --non-interactive --quiet update; }
     }
 
+    /// Prints every installed package with its version, one a line (to compare before and
+    /// after an upgrade).
+    pub fn list_installed_packages() {
+        apt => { dpkg-query -W -f "${Package} ${Version}\n"; }
+        dnf | yum | zypper => { rpm -qa --qf "%{NAME} %{VERSION}-%{RELEASE}\n" | sort; }
+        apk => { apk info -v | sort; }
+        pacman => { pacman -Q; }
+    }
+
     /// Succeeds when `name` is installed (a test; prints nothing).
     pub fn package_installed(name: &str) {
         apt => { dpkg-query -W -f "${Status}" #name 2>/dev/null | grep -q "ok installed$"; }

@@ -1,0 +1,149 @@
+//! Actions: idempotent units that render to shell.
+//!
+//! Every action renders to a script that first checks whether anything needs doing and applies
+//! a change only when it does. Inside a phase script (see [`crate::render`]) it runs in a
+//! subshell under `set -e` with these helpers defined:
+//!
+//! | helper | meaning |
+//! |---|---|
+//! | `p_changed` | this action changed (or, in check mode, would change) the node |
+//! | `p_checking` | succeeds in check mode: the action must not apply changes |
+//! | `p_flag NAME` / `p_flagged NAME` | set / test a flag for later actions of the phase (`flag_on_changed`, `if_flag`) |
+//! | `$P_STATE` | the state directory (default `/var/lib/pallet`): checksums of managed files, backups |
+//! | `$P_T` | a private temporary directory, removed when the phase ends |
+//!
+//! The action's status is `failed` when its script exits non-zero, else `changed` when it
+//! called `p_changed`, else `ok`.
+
+pub mod exec;
+pub mod fs;
+pub mod package;
+pub mod remote_file;
+pub mod service;
+pub mod system;
+pub mod user;
+pub mod wait;
+
+use stevedore::{Os, Script, ScriptError};
+
+pub use exec::{exec_checked_script, exec_script, ExecScript};
+pub use fs::{directory, file, line_in_file, sed, symbolic_link, Directory, File, LineInFile, Sed, SymbolicLink};
+pub use package::{
+    package, package_manager, package_source, packages, Package, PackageAction, PackageManager, PackageSource,
+    Packages,
+};
+pub use remote_file::{remote_directory, remote_file, RemoteDirectory, RemoteFile};
+pub use service::{service, Service};
+pub use system::{authorize_key, cron, hostname, sudoers, AuthorizeKey, Cron, Hostname, Sudoers};
+pub use user::{group, user, Group, User, UserAction};
+pub use wait::{wait_for_file, wait_for_port, WaitForFile, WaitForPort};
+
+/// What an action renders for.
+#[derive(Debug, Clone)]
+pub struct RenderContext<'a> {
+    /// The node's OS.
+    pub os: &'a Os,
+    /// Replace secret values by a placeholder (dry runs, logs).
+    pub redact: bool,
+}
+
+/// Why an action cannot be rendered.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ActionError {
+    /// Its script cannot be produced (NUL in a value, no implementation for the OS).
+    #[error(transparent)]
+    Script(#[from] ScriptError),
+    /// The action is misconfigured.
+    #[error("{0}")]
+    Invalid(String),
+    /// A local file it reads cannot be read.
+    #[error("cannot read local file {path}: {message}")]
+    LocalFile {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        message: String,
+    },
+}
+
+/// Actions that a phase merges into one (Pallet's aggregated actions), by kind.
+pub enum Aggregate<'a> {
+    /// A package to install, remove, upgrade or purge.
+    Package(&'a Package),
+    /// A package manager operation.
+    PackageManager(&'a PackageManager),
+    /// A package source.
+    PackageSource(&'a PackageSource),
+    /// Packages named per package manager.
+    Packages(&'a Packages),
+}
+
+/// An idempotent unit of a plan.
+pub trait Action: Send + Sync {
+    /// The action's kind, e.g. `remote_file`.
+    fn kind(&self) -> &'static str;
+
+    /// One line saying what it does, for dry runs and reports (no secret values).
+    fn describe(&self) -> String;
+
+    /// The script: check, then apply only if needed.
+    ///
+    /// # Errors
+    /// [`ActionError`] when it cannot be rendered for this node.
+    fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError>;
+
+    /// Package-type actions are merged by the phase; others return `None`.
+    fn aggregate(&self) -> Option<Aggregate<'_>> {
+        None
+    }
+}
+
+/// Renders owner, group and mode checks for `path`: each is applied (and reported as a change)
+/// only when it differs, on every run. Numeric owner/group compare against the numeric id.
+pub(crate) fn ensure_attributes(
+    path: &str,
+    owner: Option<&str>,
+    group: Option<&str>,
+    mode: Option<u32>,
+    recursive: bool,
+) -> Script {
+    use stevedore::script;
+    let mut s = Script::new();
+    let numeric = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+    if let Some(o) = owner {
+        if recursive {
+            s.push(&script! {
+                if [ -n $(find #path ! -user #o -print | head -n 1) ] { p_changed; p_checking || chown -R #o -- #path; }
+            });
+        } else {
+            let fmt = if numeric(o) { "%u" } else { "%U" };
+            s.push(&script! {
+                if [ $(stat -c #fmt -- #path) != #o ] { p_changed; p_checking || chown #o -- #path; }
+            });
+        }
+    }
+    if let Some(g) = group {
+        if recursive {
+            s.push(&script! {
+                if [ -n $(find #path ! -group #g -print | head -n 1) ] { p_changed; p_checking || chgrp -R #g -- #path; }
+            });
+        } else {
+            let fmt = if numeric(g) { "%g" } else { "%G" };
+            s.push(&script! {
+                if [ $(stat -c #fmt -- #path) != #g ] { p_changed; p_checking || chgrp #g -- #path; }
+            });
+        }
+    }
+    if let Some(m) = mode {
+        let m = format!("{m:o}");
+        s.push(&script! {
+            if [ $(stat -c "%a" -- #path) != #m ] { p_changed; p_checking || chmod #m -- #path; }
+        });
+    }
+    s
+}
+
+/// `0644`-style text of a mode.
+pub(crate) fn mode_text(mode: u32) -> String {
+    format!("{mode:04o}")
+}

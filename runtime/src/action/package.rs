@@ -1,0 +1,514 @@
+//! Packages, package managers and package sources. A phase merges all of them into one
+//! action run before the phase's other actions, with one package-manager call per kind of
+//! change (Pallet's aggregated `package`, `package-manager` and `package-source`).
+
+use super::{Action, ActionError, Aggregate, RenderContext};
+use std::collections::BTreeMap;
+use stevedore::functions as f;
+use stevedore::os::Packager;
+use stevedore::{script, Os, Script};
+
+/// What to do with a package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord)]
+pub enum PackageAction {
+    /// Install it if missing (default).
+    #[default]
+    Install,
+    /// Remove it if installed.
+    Remove,
+    /// Upgrade it to the newest version.
+    Upgrade,
+    /// Remove it with its configuration files.
+    Purge,
+}
+
+/// One package (Pallet's `package`).
+#[derive(Debug, Clone)]
+pub struct Package {
+    name: String,
+    action: PackageAction,
+}
+
+/// Installs package `name` (see [`PackageAction`] for the others).
+pub fn package(name: impl Into<String>) -> Package {
+    Package { name: name.into(), action: PackageAction::Install }
+}
+
+impl Package {
+    /// Sets what to do.
+    pub fn action(mut self, a: PackageAction) -> Self {
+        self.action = a;
+        self
+    }
+
+    /// Removes the package instead.
+    pub fn remove(self) -> Self {
+        self.action(PackageAction::Remove)
+    }
+
+    /// Upgrades the package instead.
+    pub fn upgrade(self) -> Self {
+        self.action(PackageAction::Upgrade)
+    }
+
+    /// Purges the package instead.
+    pub fn purge(self) -> Self {
+        self.action(PackageAction::Purge)
+    }
+}
+
+/// Package names per package manager (Pallet's `packages`).
+#[derive(Debug, Clone, Default)]
+pub struct Packages {
+    names: BTreeMap<Packager, Vec<String>>,
+    action: PackageAction,
+}
+
+/// Packages whose names differ between package managers: `packages().apt(["libssl-dev"]).dnf(["openssl-devel"])`.
+/// A node whose package manager has no list gets nothing.
+pub fn packages() -> Packages {
+    Packages::default()
+}
+
+impl Packages {
+    fn set<S: Into<String>>(mut self, p: Packager, names: impl IntoIterator<Item = S>) -> Self {
+        self.names.insert(p, names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Names for apt.
+    pub fn apt<S: Into<String>>(self, names: impl IntoIterator<Item = S>) -> Self {
+        self.set(Packager::Apt, names)
+    }
+
+    /// Names for dnf.
+    pub fn dnf<S: Into<String>>(self, names: impl IntoIterator<Item = S>) -> Self {
+        self.set(Packager::Dnf, names)
+    }
+
+    /// Names for yum.
+    pub fn yum<S: Into<String>>(self, names: impl IntoIterator<Item = S>) -> Self {
+        self.set(Packager::Yum, names)
+    }
+
+    /// Names for apk.
+    pub fn apk<S: Into<String>>(self, names: impl IntoIterator<Item = S>) -> Self {
+        self.set(Packager::Apk, names)
+    }
+
+    /// Names for pacman.
+    pub fn pacman<S: Into<String>>(self, names: impl IntoIterator<Item = S>) -> Self {
+        self.set(Packager::Pacman, names)
+    }
+
+    /// Names for zypper.
+    pub fn zypper<S: Into<String>>(self, names: impl IntoIterator<Item = S>) -> Self {
+        self.set(Packager::Zypper, names)
+    }
+
+    /// Sets what to do with them.
+    pub fn action(mut self, a: PackageAction) -> Self {
+        self.action = a;
+        self
+    }
+
+    /// The packages for `os`.
+    pub fn for_os(&self, os: &Os) -> Vec<Package> {
+        os.packager
+            .and_then(|p| self.names.get(&p))
+            .map(|names| names.iter().map(|n| package(n.clone()).action(self.action)).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A package manager operation (Pallet's `package-manager`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PackageManager {
+    /// Refresh the package index (not reported as a change).
+    Update,
+    /// Upgrade every installed package.
+    Upgrade,
+    /// Download through this HTTP proxy (apt, dnf, yum).
+    Proxy(String),
+}
+
+/// A package manager operation.
+pub fn package_manager(op: PackageManager) -> PackageManager {
+    op
+}
+
+/// Where a package source comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceSpec {
+    /// An apt source: `deb [signed-by=KEY] url release components`.
+    Apt {
+        /// Repository URL.
+        url: String,
+        /// Release (suite), e.g. `bookworm`.
+        release: String,
+        /// Components, e.g. `main`.
+        components: Vec<String>,
+        /// The ASCII-armored OpenPGP key, stored as `/etc/apt/keyrings/NAME.asc`.
+        key: Option<Vec<u8>>,
+    },
+    /// A dnf/yum repository: `/etc/yum.repos.d/NAME.repo`.
+    Yum {
+        /// `baseurl`.
+        baseurl: String,
+        /// `gpgkey` URL; `gpgcheck=1` when set.
+        gpgkey: Option<String>,
+    },
+}
+
+/// A package source (Pallet's `package-source`): an apt source list entry with its signing key,
+/// or a dnf/yum `.repo` file. A changed source refreshes the package index before packages are
+/// installed.
+#[derive(Debug, Clone)]
+pub struct PackageSource {
+    name: String,
+    specs: Vec<SourceSpec>,
+}
+
+/// A package source called `name` (a file name: letters, digits, `-`, `_`, `.`).
+pub fn package_source(name: impl Into<String>) -> PackageSource {
+    PackageSource { name: name.into(), specs: Vec::new() }
+}
+
+impl PackageSource {
+    /// The apt variant.
+    pub fn apt<S: Into<String>>(
+        mut self,
+        url: impl Into<String>,
+        release: impl Into<String>,
+        components: impl IntoIterator<Item = S>,
+        key: Option<Vec<u8>>,
+    ) -> Self {
+        self.specs.push(SourceSpec::Apt {
+            url: url.into(),
+            release: release.into(),
+            components: components.into_iter().map(Into::into).collect(),
+            key,
+        });
+        self
+    }
+
+    /// The dnf/yum variant.
+    pub fn yum(mut self, baseurl: impl Into<String>, gpgkey: Option<String>) -> Self {
+        self.specs.push(SourceSpec::Yum { baseurl: baseurl.into(), gpgkey });
+        self
+    }
+
+    fn check_name(&self) -> Result<(), ActionError> {
+        if self.name.is_empty() || !self.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+            return Err(ActionError::Invalid(format!("package_source name `{}` must be a plain file name", self.name)));
+        }
+        Ok(())
+    }
+
+    fn script_for(&self, os: &Os) -> Result<Script, ActionError> {
+        self.check_name()?;
+        let apt = os.packager == Some(Packager::Apt);
+        let yum = matches!(os.packager, Some(Packager::Dnf | Packager::Yum));
+        for spec in &self.specs {
+            match spec {
+                SourceSpec::Apt { url, release, components, key } if apt => {
+                    let list = format!("/etc/apt/sources.list.d/{}.list", self.name);
+                    let mut s = Script::new();
+                    let mut line = String::from("deb ");
+                    if key.is_some() {
+                        let keyfile = format!("/etc/apt/keyrings/{}.asc", self.name);
+                        line.push_str(&format!("[signed-by={keyfile}] "));
+                        let key = key.clone().unwrap_or_default();
+                        s.push(&write_if_different(&keyfile, &key, "packagesourcechanged"));
+                    }
+                    line.push_str(&format!("{url} {release} {}\n", components.join(" ")));
+                    s.push(&write_if_different(&list, line.as_bytes(), "packagesourcechanged"));
+                    return Ok(s);
+                }
+                SourceSpec::Yum { baseurl, gpgkey } if yum => {
+                    let mut text = format!("[{}]\nname={}\nbaseurl={baseurl}\nenabled=1\n", self.name, self.name);
+                    match gpgkey {
+                        Some(k) => text.push_str(&format!("gpgcheck=1\ngpgkey={k}\n")),
+                        None => text.push_str("gpgcheck=0\n"),
+                    }
+                    let repo = format!("/etc/yum.repos.d/{}.repo", self.name);
+                    return Ok(write_if_different(&repo, text.as_bytes(), "packagesourcechanged"));
+                }
+                _ => {}
+            }
+        }
+        Err(ActionError::Invalid(format!(
+            "package_source {} has no variant for {} ({})",
+            self.name,
+            os,
+            os.packager.map_or("unknown package manager", |p| p.name())
+        )))
+    }
+}
+
+/// Writes `content` to `path` (mode 0644, via a temporary file and `mv`) when it differs, and
+/// sets `flag` when it does.
+pub(crate) fn write_if_different(path: &str, content: &[u8], flag: &str) -> Script {
+    use std::os::unix::ffi::OsStrExt;
+    let content = std::ffi::OsStr::from_bytes(content);
+    script! {
+        printf "%s" #content > $P_T/src;
+        if ! cmp -s -- $P_T/src #path {
+            p_changed;
+            p_flag #flag;
+            if ! p_checking {
+                mkdir -p -- $(dirname -- #path);
+                chmod 644 $P_T/src;
+                mv -f -- $P_T/src #path;
+            }
+        }
+    }
+}
+
+fn describe_packages(items: &[Package]) -> String {
+    items.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+impl Action for Package {
+    fn kind(&self) -> &'static str {
+        "package"
+    }
+
+    fn describe(&self) -> String {
+        format!("package {} {:?}", self.name, self.action).to_lowercase()
+    }
+
+    fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
+        PackageSet { sources: vec![], managers: vec![], packages: vec![self.clone()] }.script(cx)
+    }
+
+    fn aggregate(&self) -> Option<Aggregate<'_>> {
+        Some(Aggregate::Package(self))
+    }
+}
+
+impl Action for Packages {
+    fn kind(&self) -> &'static str {
+        "packages"
+    }
+
+    fn describe(&self) -> String {
+        let lists: Vec<String> = self.names.iter().map(|(p, n)| format!("{p}: {}", n.join(" "))).collect();
+        format!("packages {:?} {}", self.action, lists.join("; ")).to_lowercase()
+    }
+
+    fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
+        PackageSet { sources: vec![], managers: vec![], packages: self.for_os(cx.os) }.script(cx)
+    }
+
+    fn aggregate(&self) -> Option<Aggregate<'_>> {
+        Some(Aggregate::Packages(self))
+    }
+}
+
+impl Action for PackageManager {
+    fn kind(&self) -> &'static str {
+        "package_manager"
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            PackageManager::Update => "package_manager update".into(),
+            PackageManager::Upgrade => "package_manager upgrade".into(),
+            PackageManager::Proxy(p) => format!("package_manager proxy {p}"),
+        }
+    }
+
+    fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
+        PackageSet { sources: vec![], managers: vec![self.clone()], packages: vec![] }.script(cx)
+    }
+
+    fn aggregate(&self) -> Option<Aggregate<'_>> {
+        Some(Aggregate::PackageManager(self))
+    }
+}
+
+impl Action for PackageSource {
+    fn kind(&self) -> &'static str {
+        "package_source"
+    }
+
+    fn describe(&self) -> String {
+        format!("package_source {}", self.name)
+    }
+
+    fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
+        PackageSet { sources: vec![self.clone()], managers: vec![], packages: vec![] }.script(cx)
+    }
+
+    fn aggregate(&self) -> Option<Aggregate<'_>> {
+        Some(Aggregate::PackageSource(self))
+    }
+}
+
+/// The merged package work of a phase: sources, then package manager operations, then one
+/// call per kind of package change.
+#[derive(Debug, Clone, Default)]
+pub struct PackageSet {
+    /// Package sources, in order.
+    pub sources: Vec<PackageSource>,
+    /// Package manager operations, in order.
+    pub managers: Vec<PackageManager>,
+    /// Packages, in order.
+    pub packages: Vec<Package>,
+}
+
+impl PackageSet {
+    /// Adds the aggregate of an action; returns false when the action is not package work.
+    pub fn absorb(&mut self, a: &dyn Action, os: &Os) -> bool {
+        match a.aggregate() {
+            Some(Aggregate::Package(p)) => self.packages.push(p.clone()),
+            Some(Aggregate::PackageManager(m)) => self.managers.push(m.clone()),
+            Some(Aggregate::PackageSource(s)) => self.sources.push(s.clone()),
+            Some(Aggregate::Packages(p)) => self.packages.extend(p.for_os(os)),
+            None => return false,
+        }
+        true
+    }
+
+    /// Is there nothing to do?
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty() && self.managers.is_empty() && self.packages.is_empty()
+    }
+
+    fn names(&self, action: PackageAction) -> Vec<&str> {
+        let mut v: Vec<&str> = Vec::new();
+        for p in self.packages.iter().filter(|p| p.action == action) {
+            if !v.contains(&p.name.as_str()) {
+                v.push(&p.name);
+            }
+        }
+        v
+    }
+}
+
+impl Action for PackageSet {
+    fn kind(&self) -> &'static str {
+        "packages"
+    }
+
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        for s in &self.sources {
+            parts.push(format!("source {}", s.name));
+        }
+        for m in &self.managers {
+            parts.push(m.describe().replace("package_manager ", ""));
+        }
+        for a in [PackageAction::Install, PackageAction::Remove, PackageAction::Upgrade, PackageAction::Purge] {
+            let items: Vec<Package> = self.packages.iter().filter(|p| p.action == a).cloned().collect();
+            if !items.is_empty() {
+                parts.push(format!("{} {}", format!("{a:?}").to_lowercase(), describe_packages(&items)));
+            }
+        }
+        format!("packages: {}", parts.join("; "))
+    }
+
+    fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
+        let os = cx.os;
+        let mut s = Script::new();
+        for src in &self.sources {
+            s.push(&src.script_for(os)?);
+        }
+        if !self.sources.is_empty() {
+            let update = f::update_package_list();
+            s.push(&script! { if p_flagged packagesourcechanged && ! p_checking { #update; } });
+        }
+        for m in &self.managers {
+            match m {
+                PackageManager::Update => {
+                    let update = f::update_package_list();
+                    s.push(&script! { p_checking || #update; });
+                }
+                PackageManager::Upgrade => {
+                    let list = f::list_installed_packages();
+                    let upgrade = f::upgrade_all_packages();
+                    s.push(&script! {
+                        if p_checking { p_changed; } else {
+                            #list > $P_T/before;
+                            #upgrade;
+                            #list > $P_T/after;
+                            cmp -s $P_T/before $P_T/after || p_changed;
+                        }
+                    });
+                }
+                PackageManager::Proxy(url) => s.push(&proxy_script(os, url)?),
+            }
+        }
+        let install = self.names(PackageAction::Install);
+        if !install.is_empty() {
+            let missing = installed_test(&install, false);
+            let call = f::install_packages(&install);
+            s.push(&script! { if #missing { p_changed; p_checking || #call; } });
+        }
+        for (action, call) in [
+            (PackageAction::Remove, f::remove_packages as fn(&[&str]) -> Script),
+            (PackageAction::Purge, f::purge_packages),
+        ] {
+            let names = self.names(action);
+            if !names.is_empty() {
+                let present = installed_test(&names, true);
+                let call = call(&names);
+                s.push(&script! { if #present { p_changed; p_checking || #call; } });
+            }
+        }
+        let upgrade = self.names(PackageAction::Upgrade);
+        if !upgrade.is_empty() {
+            let list = f::list_installed_packages();
+            let call = f::upgrade_packages(&upgrade);
+            s.push(&script! {
+                if p_checking { p_changed; } else {
+                    #list > $P_T/before;
+                    #call;
+                    #list > $P_T/after;
+                    cmp -s $P_T/before $P_T/after || p_changed;
+                }
+            });
+        }
+        Ok(s)
+    }
+}
+
+/// `! installed a || ! installed b ...` (some missing) or `installed a || installed b ...`
+/// (some present).
+fn installed_test(names: &[&str], present: bool) -> Script {
+    let mut s: Option<Script> = None;
+    for n in names {
+        let t = f::package_installed(n);
+        let one = if present { script! { #t; } } else { script! { ! #t; } };
+        s = Some(match s {
+            None => one,
+            Some(prev) => script! { #prev || #one; },
+        });
+    }
+    s.unwrap_or_else(|| script! { false; })
+}
+
+fn proxy_script(os: &Os, url: &str) -> Result<Script, ActionError> {
+    match os.packager {
+        Some(Packager::Apt) => {
+            let text = format!("Acquire::http::Proxy \"{url}\";\nAcquire::https::Proxy \"{url}\";\n");
+            Ok(write_if_different("/etc/apt/apt.conf.d/90pallet-proxy", text.as_bytes(), "packagemanagerchanged"))
+        }
+        Some(Packager::Dnf | Packager::Yum) => {
+            let conf = if os.packager == Some(Packager::Dnf) { "/etc/dnf/dnf.conf" } else { "/etc/yum.conf" };
+            let line = format!("proxy={url}");
+            Ok(script! {
+                if ! grep -qxF -- #line #conf {
+                    p_changed;
+                    if ! p_checking {
+                        grep -v "^proxy=" #conf > $P_T/conf || true;
+                        printf "%s\\n" #line >> $P_T/conf;
+                        cat $P_T/conf > #conf;
+                    }
+                }
+            })
+        }
+        _ => Err(ActionError::Invalid(format!("package_manager proxy is not supported on {os}"))),
+    }
+}

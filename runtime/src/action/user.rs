@@ -1,0 +1,250 @@
+//! Users and groups.
+
+use super::{Action, ActionError, RenderContext};
+use stevedore::functions::{self as f, GroupOptions, UserOptions};
+use stevedore::{script, Script};
+
+/// What to do with a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UserAction {
+    /// Create it if missing, else bring the given attributes in line (default).
+    #[default]
+    Manage,
+    /// Create it if missing; leave an existing user alone.
+    Create,
+    /// Lock its password.
+    Lock,
+    /// Unlock its password.
+    Unlock,
+    /// Remove it.
+    Remove,
+}
+
+/// A user account (Pallet's `user`).
+#[derive(Debug, Clone)]
+pub struct User {
+    name: String,
+    action: UserAction,
+    opts: UserOptions,
+    remove_home: bool,
+}
+
+/// The user `name` (created when missing; see [`UserAction`]).
+pub fn user(name: impl Into<String>) -> User {
+    User { name: name.into(), action: UserAction::Manage, opts: UserOptions::default(), remove_home: false }
+}
+
+impl User {
+    /// Sets the action.
+    pub fn action(mut self, a: UserAction) -> Self {
+        self.action = a;
+        self
+    }
+
+    /// Home directory.
+    pub fn home(mut self, path: impl Into<String>) -> Self {
+        self.opts.home = Some(path.into());
+        self
+    }
+
+    /// Create the home directory with the user.
+    pub fn create_home(mut self, on: bool) -> Self {
+        self.opts.create_home = on;
+        self
+    }
+
+    /// Login shell.
+    pub fn shell(mut self, shell: impl Into<String>) -> Self {
+        self.opts.shell = Some(shell.into());
+        self
+    }
+
+    /// A system account.
+    pub fn system(mut self, on: bool) -> Self {
+        self.opts.system = on;
+        self
+    }
+
+    /// Primary group.
+    pub fn primary_group(mut self, g: impl Into<String>) -> Self {
+        self.opts.group = Some(g.into());
+        self
+    }
+
+    /// Supplementary groups (the full list).
+    pub fn groups<S: Into<String>>(mut self, gs: impl IntoIterator<Item = S>) -> Self {
+        self.opts.groups = gs.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// GECOS comment.
+    pub fn comment(mut self, c: impl Into<String>) -> Self {
+        self.opts.comment = Some(c.into());
+        self
+    }
+
+    /// Password hash (crypt(3) format).
+    pub fn password_hash(mut self, h: impl Into<String>) -> Self {
+        self.opts.password_hash = Some(h.into());
+        self
+    }
+
+    /// Numeric user id.
+    pub fn uid(mut self, uid: u32) -> Self {
+        self.opts.uid = Some(uid);
+        self
+    }
+
+    /// With `.action(UserAction::Remove)`: remove the home directory too.
+    pub fn remove_home(mut self, on: bool) -> Self {
+        self.remove_home = on;
+        self
+    }
+
+    /// Tests that succeed when a set attribute differs from the account.
+    fn drift(&self) -> Script {
+        let name = self.name.as_str();
+        let field = |n: u32, want: &str| {
+            let prog = format!("$1 == ENVIRON[\"P_U\"] {{ print ${n} }}");
+            script! { [ $(P_U=#name awk -F: #prog /etc/passwd) != #want ] }
+        };
+        let mut tests: Vec<Script> = Vec::new();
+        if let Some(h) = &self.opts.home {
+            tests.push(field(6, h));
+        }
+        if let Some(sh) = &self.opts.shell {
+            tests.push(field(7, sh));
+        }
+        if let Some(c) = &self.opts.comment {
+            tests.push(field(5, c));
+        }
+        if let Some(u) = self.opts.uid {
+            tests.push(field(3, &u.to_string()));
+        }
+        if let Some(g) = &self.opts.group {
+            tests.push(script! { [ $(id -gn #name) != #g ] });
+        }
+        for g in &self.opts.groups {
+            tests.push(script! { ! id -Gn #name | tr " " "\n" | grep -qxF -- #g });
+        }
+        if let Some(h) = &self.opts.password_hash {
+            tests.push(script! { [ $(P_U=#name awk -F: "$1 == ENVIRON[\"P_U\"] { print $2 }" /etc/shadow) != #h ] });
+        }
+        let mut s: Option<Script> = None;
+        for t in tests {
+            s = Some(match s {
+                None => t,
+                Some(prev) => script! { #prev || #t; },
+            });
+        }
+        s.unwrap_or_else(|| script! { false; })
+    }
+}
+
+impl Action for User {
+    fn kind(&self) -> &'static str {
+        "user"
+    }
+
+    fn describe(&self) -> String {
+        format!("user {} {:?}", self.name, self.action).to_lowercase()
+    }
+
+    fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
+        let name = self.name.as_str();
+        let exists = f::user_exists(name);
+        let create = f::create_user(name, &self.opts);
+        let locked = script! { P_U=#name awk -F: "$1 == ENVIRON[\"P_U\"] && $2 ~ /^!/ { f = 1 } END { exit !f }" /etc/shadow; };
+        Ok(match self.action {
+            UserAction::Create => script! { if ! #exists { p_changed; p_checking || #create; } },
+            UserAction::Manage => {
+                let drift = self.drift();
+                let modify = f::modify_user(name, &UserOptions { create_home: false, system: false, ..self.opts.clone() });
+                script! {
+                    if ! #exists { p_changed; p_checking || #create; }
+                    else if #drift { p_changed; p_checking || #modify; }
+                }
+            }
+            UserAction::Lock => {
+                let lock = f::lock_user(name);
+                script! { if ! #locked { p_changed; p_checking || #lock; } }
+            }
+            UserAction::Unlock => {
+                let unlock = f::unlock_user(name);
+                script! { if #locked { p_changed; p_checking || #unlock; } }
+            }
+            UserAction::Remove => {
+                let remove = f::remove_user(name, self.remove_home);
+                script! { if #exists { p_changed; p_checking || #remove; } }
+            }
+        })
+    }
+}
+
+/// A group (Pallet's `group`).
+#[derive(Debug, Clone)]
+pub struct Group {
+    name: String,
+    remove: bool,
+    opts: GroupOptions,
+}
+
+/// The group `name` (created when missing).
+pub fn group(name: impl Into<String>) -> Group {
+    Group { name: name.into(), remove: false, opts: GroupOptions::default() }
+}
+
+impl Group {
+    /// A system group.
+    pub fn system(mut self, on: bool) -> Self {
+        self.opts.system = on;
+        self
+    }
+
+    /// Numeric group id (changed when it differs).
+    pub fn gid(mut self, gid: u32) -> Self {
+        self.opts.gid = Some(gid);
+        self
+    }
+
+    /// Removes the group instead.
+    pub fn remove(mut self) -> Self {
+        self.remove = true;
+        self
+    }
+}
+
+impl Action for Group {
+    fn kind(&self) -> &'static str {
+        "group"
+    }
+
+    fn describe(&self) -> String {
+        format!("group {}{}", self.name, if self.remove { " remove" } else { "" })
+    }
+
+    fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
+        let name = self.name.as_str();
+        let exists = f::group_exists(name);
+        if self.remove {
+            let remove = f::remove_group(name);
+            return Ok(script! { if #exists { p_changed; p_checking || #remove; } });
+        }
+        let create = f::create_group(name, &self.opts);
+        let gid = match self.opts.gid {
+            Some(gid) => {
+                let modify = f::modify_group(name, gid);
+                script! {
+                    if [ $(P_G=#name awk -F: "$1 == ENVIRON[\"P_G\"] { print $3 }" /etc/group) != #gid ] {
+                        p_changed; p_checking || #modify;
+                    }
+                }
+            }
+            None => Script::new(),
+        };
+        Ok(script! {
+            if ! #exists { p_changed; p_checking || #create; }
+            else { #gid; }
+        })
+    }
+}

@@ -1,0 +1,139 @@
+//! Waiting for a port or a file, with retries and a standoff (Pallet's `wait-for-file` and
+//! `network-service/wait-for-port-listen`). Waiting is never a change.
+
+use super::{Action, ActionError, RenderContext};
+use stevedore::{script, Script};
+
+/// Waits until something listens on a TCP port.
+#[derive(Debug, Clone)]
+pub struct WaitForPort {
+    port: u16,
+    host: Option<String>,
+    retries: u32,
+    standoff_secs: u32,
+}
+
+/// Waits until a local process listens on TCP `port` (read from `/proc/net/tcp*`); with
+/// `.host(h)`, until `nc -z h port` connects. Defaults: 5 retries, 2 s apart.
+pub fn wait_for_port(port: u16) -> WaitForPort {
+    WaitForPort { port, host: None, retries: 5, standoff_secs: 2 }
+}
+
+impl WaitForPort {
+    /// Checks a remote host with `nc -z` instead of local listeners.
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = Some(host.into());
+        self
+    }
+
+    /// How many checks after the first.
+    pub fn retries(mut self, n: u32) -> Self {
+        self.retries = n;
+        self
+    }
+
+    /// Seconds between checks.
+    pub fn standoff(mut self, secs: u32) -> Self {
+        self.standoff_secs = secs;
+        self
+    }
+}
+
+impl Action for WaitForPort {
+    fn kind(&self) -> &'static str {
+        "wait_for_port"
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "wait_for_port {}{} ({} retries, {} s apart)",
+            self.host.as_deref().map(|h| format!("{h}:")).unwrap_or_default(),
+            self.port,
+            self.retries,
+            self.standoff_secs
+        )
+    }
+
+    fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
+        let check = match &self.host {
+            Some(h) => {
+                let port = self.port;
+                script! { nc -z #h #port; }
+            }
+            None => {
+                let pattern = format!("^ *[0-9]+: [0-9A-F]+:{:04X} [0-9A-F]+:[0-9A-F]+ 0A ", self.port);
+                script! { cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -Eq #pattern; }
+            }
+        };
+        let fail = format!("{}: gave up after {} retries", self.describe(), self.retries);
+        Ok(retry_loop(check, self.retries, self.standoff_secs, &fail))
+    }
+}
+
+/// Waits until a file exists (or is gone).
+#[derive(Debug, Clone)]
+pub struct WaitForFile {
+    path: String,
+    absent: bool,
+    retries: u32,
+    standoff_secs: u32,
+}
+
+/// Waits until `path` exists. Defaults: 5 retries, 2 s apart.
+pub fn wait_for_file(path: impl Into<String>) -> WaitForFile {
+    WaitForFile { path: path.into(), absent: false, retries: 5, standoff_secs: 2 }
+}
+
+impl WaitForFile {
+    /// Waits until the file is gone instead.
+    pub fn absent(mut self) -> Self {
+        self.absent = true;
+        self
+    }
+
+    /// How many checks after the first.
+    pub fn retries(mut self, n: u32) -> Self {
+        self.retries = n;
+        self
+    }
+
+    /// Seconds between checks.
+    pub fn standoff(mut self, secs: u32) -> Self {
+        self.standoff_secs = secs;
+        self
+    }
+}
+
+impl Action for WaitForFile {
+    fn kind(&self) -> &'static str {
+        "wait_for_file"
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "wait_for_file {}{} ({} retries, {} s apart)",
+            self.path,
+            if self.absent { " absent" } else { "" },
+            self.retries,
+            self.standoff_secs
+        )
+    }
+
+    fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
+        let path = &self.path;
+        let check = if self.absent { script! { [ ! -e #path ]; } } else { script! { [ -e #path ]; } };
+        let fail = format!("{}: gave up after {} retries", self.describe(), self.retries);
+        Ok(retry_loop(check, self.retries, self.standoff_secs, &fail))
+    }
+}
+
+fn retry_loop(check: Script, retries: u32, standoff: u32, fail: &str) -> Script {
+    script! {
+        p_n=0;
+        until #check {
+            if [ $p_n -ge #retries ] { echo #fail >&2; exit 1; }
+            p_n=$(($p_n + 1));
+            sleep #standoff;
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Rendering one node's phase to one script.
+//!
+//! The script defines the action helpers (see [`crate::action`]), then runs each action in a
+//! subshell under `set -e` with its stderr captured, and after each prints a result record on a
+//! line of its own that starts with the run's nonce:
+//!
+//! ```text
+//! <nonce> <index> ok|changed|failed <exit code>
+//! <nonce> stderr <index>          (then the last 4000 bytes of its stderr)
+//! <nonce> end <index>
+//! <nonce> flag <name>              (flags set during the phase, at the end)
+//! <nonce> done                     (the script reached its end)
+//! ```
+//!
+//! The first failing action stops the script, whose exit status is then that action's.
+//! Package work (`package`, `packages`, `package_manager`, `package_source`) is merged into one
+//! action that runs first, as Pallet ran its aggregated actions first in a phase.
+
+use crate::action::package::PackageSet;
+use crate::action::{Action, ActionError, RenderContext};
+use stevedore::{script, Os, Script};
+
+/// How to render a phase.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// The phase name (for the header comment).
+    pub phase: String,
+    /// The node name (for the header comment).
+    pub node: String,
+    /// The per-run nonce that marks result records (letters and digits).
+    pub nonce: String,
+    /// Check mode: actions report what they would change without changing it.
+    pub check: bool,
+    /// Where pallet keeps checksums and backups on the node (default `/var/lib/pallet`).
+    pub state_dir: String,
+    /// Replace secret values by placeholders (dry runs).
+    pub redact: bool,
+}
+
+impl RenderOptions {
+    /// Options for `phase` on `node` with a fresh random nonce, apply mode, default state dir.
+    pub fn new(phase: impl Into<String>, node: impl Into<String>) -> RenderOptions {
+        RenderOptions {
+            phase: phase.into(),
+            node: node.into(),
+            nonce: new_nonce(),
+            check: false,
+            state_dir: "/var/lib/pallet".to_string(),
+            redact: false,
+        }
+    }
+}
+
+/// A fresh nonce: 24 hex digits from the OS random source (time and pid when unavailable).
+pub fn new_nonce() -> String {
+    let mut bytes = [0u8; 12];
+    let ok = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))
+        .is_ok();
+    if !ok {
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        bytes[..8].copy_from_slice(&(t as u64).to_le_bytes());
+        bytes[8..].copy_from_slice(&std::process::id().to_le_bytes());
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("PALLET{hex}")
+}
+
+/// One action of a rendered phase.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlannedAction {
+    /// 1-based position in the phase script.
+    pub index: usize,
+    /// The action kind.
+    pub kind: String,
+    /// Its one-line description.
+    pub description: String,
+}
+
+/// A rendered phase.
+#[derive(Debug, Clone)]
+pub struct PhaseScript {
+    /// The script text.
+    pub text: Vec<u8>,
+    /// The actions in script order.
+    pub actions: Vec<PlannedAction>,
+    /// The nonce its records carry.
+    pub nonce: String,
+}
+
+/// An action that cannot be rendered for the node.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("action {index} ({description}): {error}")]
+pub struct PhaseRenderError {
+    /// 1-based position.
+    pub index: usize,
+    /// Its description.
+    pub description: String,
+    /// Why.
+    pub error: ActionError,
+}
+
+/// Merges package work and orders the actions as the script will run them.
+fn arrange<'a>(actions: &'a [Box<dyn Action>], os: &Os) -> (Option<PackageSet>, Vec<&'a dyn Action>) {
+    let mut set = PackageSet::default();
+    let mut rest = Vec::new();
+    for a in actions {
+        if !set.absorb(a.as_ref(), os) {
+            rest.push(a.as_ref());
+        }
+    }
+    ((!set.is_empty()).then_some(set), rest)
+}
+
+fn prologue(o: &RenderOptions, os: &Os, count: usize) -> Script {
+    let header = format!("pallet phase {} on {} ({os}), {count} action{}", o.phase, o.node, if count == 1 { "" } else { "s" });
+    let header = Script::comment(&header);
+    let nonce = &o.nonce;
+    let check = if o.check { "1" } else { "0" };
+    let state = &o.state_dir;
+    script! {
+        #header;
+        P_N=#nonce;
+        P_CHECK=#check;
+        P_STATE=#state;
+        umask 022;
+        P_T=$(mktemp -d ${TMPDIR:-/tmp}/pallet.XXXXXXXX) || { echo "pallet: cannot create a temporary directory" >&2; exit 70; }
+        trap "rm -rf \"$P_T\"" EXIT;
+        fn p_changed() { : > $P_T/changed; }
+        fn p_checking() { [ $P_CHECK = 1 ]; }
+        fn p_flag() { : > $P_T/flag.$1; }
+        fn p_flagged() { [ -e $P_T/flag.$1 ]; }
+        fn p_done() {
+            p_rc=$2;
+            if [ $p_rc -ne 0 ] { p_st=failed; } else if [ -e $P_T/changed ] { p_st=changed; } else { p_st=ok; }
+            rm -f $P_T/changed;
+            printf "\\n%s %s %s %s\\n" $P_N $1 $p_st $p_rc;
+            if [ -s $P_T/err ] {
+                printf "%s stderr %s\\n" $P_N $1;
+                tail -c 4000 $P_T/err;
+                printf "\\n%s end %s\\n" $P_N $1;
+            }
+            [ $p_rc -eq 0 ];
+        }
+    }
+}
+
+fn epilogue() -> Script {
+    script! {
+        for p_f in $P_T/flag.* {
+            if [ -e $p_f ] { printf "%s flag %s\\n" $P_N ${p_f # #*/flag.}; }
+        }
+        printf "\\n%s done\\n" $P_N;
+        exit 0;
+    }
+}
+
+/// Renders `actions` (one node's phase) for `os` into one script.
+///
+/// # Errors
+/// The first action that cannot be rendered for this OS (before anything runs).
+pub fn render_phase(actions: &[Box<dyn Action>], os: &Os, o: &RenderOptions) -> Result<PhaseScript, PhaseRenderError> {
+    let cx = RenderContext { os, redact: o.redact };
+    let (packages, rest) = arrange(actions, os);
+    let ordered: Vec<&dyn Action> = packages.as_ref().map(|p| p as &dyn Action).into_iter().chain(rest).collect();
+    let mut planned = Vec::new();
+    let mut body = prologue(o, os, ordered.len());
+    for (i, a) in ordered.iter().enumerate() {
+        let index = i + 1;
+        let description = a.describe();
+        let err = |error: ActionError| PhaseRenderError { index, description: description.clone(), error };
+        let s = a.script(&cx).map_err(err)?;
+        s.check(os).map_err(|e| err(e.into()))?;
+        let comment = Script::comment(&format!("[{index}/{}] {description}", ordered.len()));
+        body.push(&script! {
+            #comment;
+            ( set -e; #s; ) 2> $P_T/err;
+            p_done #index $? || exit $p_rc;
+        });
+        planned.push(PlannedAction { index, kind: a.kind().to_string(), description });
+    }
+    body.push(&epilogue());
+    let text = body
+        .render(os)
+        .map_err(|e| PhaseRenderError { index: 0, description: "phase script".into(), error: e.into() })?;
+    Ok(PhaseScript { text, actions: planned, nonce: o.nonce.clone() })
+}
+
+/// The dry-run text of a phase: one line per action, then (with `scripts`) the script with
+/// secrets replaced by placeholders.
+///
+/// # Errors
+/// As [`render_phase`].
+pub fn dry_run(actions: &[Box<dyn Action>], os: &Os, o: &RenderOptions, scripts: bool) -> Result<String, PhaseRenderError> {
+    let o = RenderOptions { redact: true, ..o.clone() };
+    let rendered = render_phase(actions, os, &o)?;
+    let mut out = format!("{} on {} ({os}):\n", o.phase, o.node);
+    for a in &rendered.actions {
+        out.push_str(&format!("  {}. {}\n", a.index, a.description));
+    }
+    if scripts {
+        out.push('\n');
+        out.push_str(&String::from_utf8_lossy(&rendered.text));
+    }
+    Ok(out)
+}

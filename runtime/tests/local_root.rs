@@ -1,0 +1,195 @@
+//! Actions executed on this machine, in a throwaway directory the test creates: first run
+//! changed, second run ok with nothing touched; bad input loses nothing.
+
+mod support;
+
+use pallet_runtime::action::*;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use stevedore::{script, Os};
+use support::*;
+
+fn os() -> Os {
+    Os::parse("debian-12").unwrap()
+}
+
+fn mtime(p: &Path) -> (i64, i64) {
+    let m = std::fs::symlink_metadata(p).unwrap();
+    (m.mtime(), m.mtime_nsec())
+}
+
+fn p(root: &Path, rel: &str) -> String {
+    root.join(rel).to_string_lossy().into_owned()
+}
+
+#[test]
+fn files_directories_links_and_edits_converge() {
+    let root = tempfile_dir("root");
+    let state = p(&root, "state");
+    std::fs::write(root.join("sed.conf"), "listen 80\nname old\n").unwrap();
+    std::fs::write(root.join("lines.conf"), "a=1\nmax=10").unwrap();
+    let content = "line with 'quotes' and $HOME and `ticks`\n\u{00e9}\n";
+    let build = || {
+        actions![
+            directory(p(&root, "srv/app")).owner("daemon").group("daemon").mode(0o750),
+            file(p(&root, "srv/app/touched")).mode(0o600),
+            symbolic_link(p(&root, "srv/app"), p(&root, "current")),
+            sed(p(&root, "sed.conf"), [("^listen 80$", "listen 8080")]),
+            line_in_file(p(&root, "lines.conf"), "max=20").regexp("^max="),
+            line_in_file(p(&root, "lines.conf"), "added=yes"),
+            remote_file(p(&root, "srv/app/config")).content(content).owner("daemon").mode(0o640),
+        ]
+    };
+    let first = run_actions(&build(), &os(), &state, false, None);
+    assert!(first.done, "{first:?}");
+    assert!(first.all("changed"), "{first:?}");
+
+    let dir = root.join("srv/app");
+    let md = std::fs::metadata(&dir).unwrap();
+    assert!(md.is_dir());
+    assert_eq!(md.permissions().mode() & 0o7777, 0o750);
+    assert_eq!(md.uid(), 1, "daemon is uid 1 on Debian");
+    assert_eq!(std::fs::metadata(dir.join("touched")).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::read_link(root.join("current")).unwrap(), dir);
+    assert_eq!(std::fs::read_to_string(root.join("sed.conf")).unwrap(), "listen 8080\nname old\n");
+    assert_eq!(std::fs::read_to_string(root.join("lines.conf")).unwrap(), "a=1\nmax=20\nadded=yes\n");
+    let cfg = dir.join("config");
+    assert_eq!(std::fs::read(&cfg).unwrap(), content.as_bytes());
+    let m = std::fs::metadata(&cfg).unwrap();
+    assert_eq!((m.uid(), m.permissions().mode() & 0o777), (1, 0o640));
+
+    let before: Vec<_> = ["srv/app", "srv/app/touched", "current", "sed.conf", "lines.conf", "srv/app/config"]
+        .iter()
+        .map(|r| mtime(&root.join(r)))
+        .collect();
+    let second = run_actions(&build(), &os(), &state, false, None);
+    assert!(second.done && second.all("ok"), "{second:?}");
+    let after: Vec<_> = ["srv/app", "srv/app/touched", "current", "sed.conf", "lines.conf", "srv/app/config"]
+        .iter()
+        .map(|r| mtime(&root.join(r)))
+        .collect();
+    assert_eq!(before, after, "a no-change run touched nothing");
+}
+
+#[test]
+fn attributes_are_enforced_every_run() {
+    let root = tempfile_dir("attrs");
+    let state = p(&root, "state");
+    let path = p(&root, "f");
+    let acts = || actions![remote_file(path.clone()).content("x\n").mode(0o644)];
+    assert!(run_actions(&acts(), &os(), &state, false, None).all("changed"));
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let fix = run_actions(&acts(), &os(), &state, false, None);
+    assert!(fix.all("changed"), "{fix:?}");
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
+    assert!(run_actions(&acts(), &os(), &state, false, None).all("ok"));
+}
+
+#[test]
+fn check_mode_reports_without_changing() {
+    let root = tempfile_dir("check");
+    let state = p(&root, "state");
+    let path = p(&root, "managed.conf");
+    assert!(run_actions(&actions![remote_file(path.clone()).content("a\nb\n")], &os(), &state, false, None).all("changed"));
+    let check = run_actions(&actions![remote_file(path.clone()).content("a\nc\n")], &os(), &state, true, None);
+    assert!(check.all("changed"), "{check:?}");
+    assert!(check.output.iter().any(|l| l == "-b") && check.output.iter().any(|l| l == "+c"), "diff shown: {:?}", check.output);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "a\nb\n", "check mode changed nothing");
+}
+
+#[test]
+fn verify_failure_keeps_the_old_file() {
+    let root = tempfile_dir("verify");
+    let state = p(&root, "state");
+    let path = p(&root, "app.conf");
+    std::fs::write(&path, "good\n").unwrap();
+    let bad = remote_file(path.clone()).content("bad\n").verify(script! { grep -q good $1; });
+    let run = run_actions(&actions![bad], &os(), &state, false, None);
+    assert_eq!(run.status_of(1), "failed", "{run:?}");
+    assert!(run.stderr.iter().any(|(_, e)| e.contains("verify failed")), "{run:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "good\n");
+    let leftovers: Vec<_> = std::fs::read_dir(&root).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    assert!(!leftovers.iter().any(|n| n.to_string_lossy().starts_with(".pallet.")), "temp file left: {leftovers:?}");
+}
+
+#[test]
+fn edits_outside_pallet_are_not_overwritten_unless_asked() {
+    let root = tempfile_dir("drift");
+    let state = p(&root, "state");
+    let path = p(&root, "app.conf");
+    assert!(run_actions(&actions![remote_file(path.clone()).content("v1\n")], &os(), &state, false, None).all("changed"));
+    std::fs::write(&path, "edited by hand\n").unwrap();
+    let run = run_actions(&actions![remote_file(path.clone()).content("v2\n")], &os(), &state, false, None);
+    assert_eq!(run.status_of(1), "failed");
+    assert!(run.stderr.iter().any(|(_, e)| e.contains("changed outside pallet")), "{run:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "edited by hand\n");
+    let forced = run_actions(&actions![remote_file(path.clone()).content("v2\n").overwrite_changes(true)], &os(), &state, false, None);
+    assert!(forced.all("changed"), "{forced:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "v2\n");
+    let backups = std::fs::read_dir(root.join("state/backup").join(root.strip_prefix("/").unwrap())).unwrap().count();
+    assert!(backups >= 1, "the replaced file was backed up");
+}
+
+#[test]
+fn template_values_land_byte_exact() {
+    let root = tempfile_dir("template");
+    let state = p(&root, "state");
+    let path = p(&root, "out.txt");
+    let nasty = "'; rm -rf / #\n$(reboot) `x` \\ \"q\" \u{1F600}";
+    let a = remote_file(path.clone()).template("value: {{v}}\nend\n", [("v", nasty)]);
+    assert!(run_actions(&actions![a], &os(), &state, false, None).all("changed"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("value: {nasty}\nend\n"));
+}
+
+#[test]
+fn binary_content_with_nul_bytes() {
+    let root = tempfile_dir("binary");
+    let state = p(&root, "state");
+    let path = p(&root, "blob");
+    let data: Vec<u8> = (0u8..=255).cycle().take(5000).collect();
+    assert!(run_actions(&actions![remote_file(path.clone()).content(&data)], &os(), &state, false, None).all("changed"));
+    assert_eq!(std::fs::read(&path).unwrap(), data);
+    assert!(run_actions(&actions![remote_file(path.clone()).content(&data)], &os(), &state, false, None).all("ok"));
+}
+
+#[test]
+fn a_failing_action_stops_the_phase() {
+    let root = tempfile_dir("stop");
+    let state = p(&root, "state");
+    let later = p(&root, "later");
+    let run = run_actions(
+        &actions![
+            exec_checked_script("migrate database", script! { echo starting; false; echo never; }),
+            file(later.clone()),
+        ],
+        &os(),
+        &state,
+        false,
+        None,
+    );
+    assert_eq!(run.status_of(1), "failed");
+    assert_eq!(run.statuses[0].2, 1);
+    assert_eq!(run.status_of(2), "not run");
+    assert!(!run.done);
+    assert_ne!(run.exit, 0);
+    assert!(run.stderr.iter().any(|(i, e)| *i == 1 && e.contains("migrate database: FAIL")), "{run:?}");
+    assert!(!Path::new(&later).exists());
+}
+
+#[test]
+fn flags_gate_service_restarts() {
+    let root = tempfile_dir("flags");
+    let state = p(&root, "state");
+    let conf = p(&root, "site.conf");
+    let marker = p(&root, "restarted");
+    let acts = |content: &str| {
+        actions![
+            remote_file(conf.clone()).content(content).flag_on_changed("site"),
+            exec_script(script! { if p_flagged site { echo restarted >> #marker; } }),
+        ]
+    };
+    let first = run_actions(&acts("a"), &os(), &state, false, None);
+    assert!(first.flags.contains(&"site".to_string()), "{first:?}");
+    run_actions(&acts("a"), &os(), &state, false, None);
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "restarted\n", "only the run that changed the file set the flag");
+}
