@@ -19,10 +19,11 @@ enum Source {
 
 /// A file with managed content (Pallet's `remote-file`).
 ///
-/// Every run: the new content is produced in a temporary file next to the target; when it
-/// differs from the file (compared byte for byte) it is checked with `verify` (if given), the
-/// old file is copied to `$P_STATE/backup/PATH.TIMESTAMP` (unless `backup(false)`), and the new
-/// one is moved into place with `mv` (atomic), its owner, group and mode already set. Owner,
+/// Every run: the new content is produced in a private temporary directory; when it differs
+/// from the file (compared byte for byte) it is checked with `verify` (if given), the old file is
+/// copied to `$P_STATE/backup/PATH.TIMESTAMP` (unless `backup(false)`), and the new one is staged
+/// next to the target and moved into place with `mv` (atomic), its owner, group and mode
+/// already set. Owner,
 /// group and mode are then enforced even when the content did not change.
 ///
 /// Pallet records the checksum of what it wrote in `$P_STATE/files/PATH.sha256`. If the file was
@@ -264,8 +265,7 @@ impl Action for RemoteFile {
             p_dir=$(dirname -- $p_dst);
             if [ ! -d $p_dir ] { echo "remote_file: directory does not exist:" $p_dir >&2; exit 1; }
             p_rec=$P_STATE/files$p_dst.sha256;
-            if p_checking { p_new=$P_T/new; } else { p_new=$(mktemp $p_dir/.pallet.XXXXXXXX); }
-            trap "rm -f \"$p_new\"" EXIT;
+            p_new=$P_T/new;
             #produce;
             if [ -e $p_dst ] && cmp -s -- $p_new $p_dst {
                 rm -f -- $p_new;
@@ -279,6 +279,12 @@ impl Action for RemoteFile {
                     rm -f -- $p_new;
                 } else {
                     #verify;
+                    /// Staged next to the target so the final `mv` is atomic; the directory is
+                    /// only touched when the content changes.
+                    p_stage=$(mktemp $p_dir/.pallet.XXXXXXXX);
+                    trap "rm -f \"$p_stage\"" EXIT;
+                    cat -- $p_new > $p_stage;
+                    p_new=$p_stage;
                     if [ -e $p_dst ] {
                         #backup;
                         chmod $(stat -c "%a" -- $p_dst) $p_new;
