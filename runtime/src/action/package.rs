@@ -249,10 +249,9 @@ impl PackageSource {
 /// Writes `content` to `path` (mode 0644, via a temporary file and `mv`) when it differs, and
 /// sets `flag` when it does.
 pub(crate) fn write_if_different(path: &str, content: &[u8], flag: &str) -> Script {
-    use std::os::unix::ffi::OsStrExt;
-    let content = std::ffi::OsStr::from_bytes(content);
+    let lines = super::remote_file::write_lines(content);
     script! {
-        printf "%s" #content > $P_T/src;
+        { #lines; } > $P_T/src;
         if ! cmp -s -- $P_T/src #path {
             p_changed;
             p_flag #flag;

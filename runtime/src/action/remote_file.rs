@@ -178,13 +178,35 @@ fn produce(bytes: &[u8], redact: bool) -> Script {
         let placeholder = format!("<secret: {} bytes>", bytes.len());
         return script! { printf "%s" #placeholder > $p_new; };
     }
+    let lines = write_lines(bytes);
+    script! { { #lines; } > $p_new; }
+}
+
+/// `printf` commands that print `bytes` exactly, one command per line of content, so no quoted
+/// word spans lines and the script stays readable and re-indentable. Content holding NUL bytes
+/// is sent as base64 and decoded with `base64 -d`.
+pub(crate) fn write_lines(bytes: &[u8]) -> Script {
     if bytes.contains(&0) {
         let b64 = base64(bytes);
-        script! { printf "%s\\n" #b64 | base64 -d > $p_new; }
-    } else {
-        let text = OsStr::from_bytes(bytes);
-        script! { printf "%s" #text > $p_new; }
+        let lines: Vec<Script> = b64.lines().map(|l| script! { echo #l; }).collect();
+        let lines = Script::join(&lines);
+        return script! { { #lines; } | base64 -d; };
     }
+    if bytes.is_empty() {
+        return script! { :; };
+    }
+    let mut parts: Vec<Script> = Vec::new();
+    let mut rest = bytes;
+    while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
+        let line = OsStr::from_bytes(&rest[..pos]);
+        parts.push(script! { printf "%s\\n" #line; });
+        rest = &rest[pos + 1..];
+    }
+    if !rest.is_empty() {
+        let last = OsStr::from_bytes(rest);
+        parts.push(script! { printf "%s" #last; });
+    }
+    Script::join(&parts)
 }
 
 impl Action for RemoteFile {

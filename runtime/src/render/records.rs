@@ -66,6 +66,15 @@ impl RecordParser {
     }
 
     fn line(&mut self, line: &[u8], events: &mut Vec<Event>) {
+        // Inside a stderr block only its end marker counts: the block is the action's own text.
+        if let Some((index, text)) = &mut self.stderr {
+            let end = [self.marker.as_slice(), format!("end {index}").as_bytes()].concat();
+            if line != end.as_slice() {
+                text.extend_from_slice(line);
+                text.push(b'\n');
+                return;
+            }
+        }
         if let Some(rest) = line.strip_prefix(self.marker.as_slice()) {
             self.pending_blank = false;
             let rest = String::from_utf8_lossy(rest);
@@ -93,11 +102,6 @@ impl RecordParser {
                 }
                 _ => {}
             }
-            return;
-        }
-        if let Some((_, text)) = &mut self.stderr {
-            text.extend_from_slice(line);
-            text.push(b'\n');
             return;
         }
         if self.pending_blank {

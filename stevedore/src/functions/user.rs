@@ -140,10 +140,8 @@ pub fn user_exists(name: &str) -> Script {
 
 /// busybox: add the user to each supplementary group (nothing when there are none).
 fn busybox_add_groups(name: &str, groups: &[String]) -> Script {
-    if groups.is_empty() {
-        return Script::new();
-    }
-    script! { for g in #groups { addgroup #name $g; } }
+    let lines: Vec<Script> = groups.iter().map(|g| script! { addgroup #name #g; }).collect();
+    Script::join(&lines)
 }
 
 /// busybox: set a password hash with `chpasswd -e` (nothing when there is none).
