@@ -6,3 +6,41 @@ pub mod node;
 pub mod plan;
 pub mod render;
 pub mod spec;
+
+/// Defines plan functions: `plan_fn! { pub fn name(ctx) { package("nginx"); ... } }`. See
+/// [`plan`] and the `pallet` crate docs.
+#[macro_export]
+macro_rules! plan_fn {
+    ($($body:tt)*) => { $crate::__private::plan_fn_impl!{ ($crate) $($body)* } };
+}
+
+/// Builds a [`spec::NodeSpec`] from Pallet-style options, checked at compile time.
+#[macro_export]
+macro_rules! node_spec {
+    ($($body:tt)*) => { $crate::__private::node_spec_impl!{ ($crate) $($body)* } };
+}
+
+/// Builds a [`spec::ServerSpec`] from Pallet-style options, checked at compile time.
+#[macro_export]
+macro_rules! server_spec {
+    ($($body:tt)*) => { $crate::__private::server_spec_impl!{ ($crate) $($body)* } };
+}
+
+/// Builds a [`spec::GroupSpec`] from Pallet-style options, checked at compile time.
+#[macro_export]
+macro_rules! group_spec {
+    ($($body:tt)*) => { $crate::__private::group_spec_impl!{ ($crate) $($body)* } };
+}
+
+/// Builds a [`spec::ClusterSpec`] from Pallet-style options, checked at compile time.
+#[macro_export]
+macro_rules! cluster_spec {
+    ($($body:tt)*) => { $crate::__private::cluster_spec_impl!{ ($crate) $($body)* } };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use pallet_macros::{cluster_spec_impl, group_spec_impl, node_spec_impl, plan_fn_impl, server_spec_impl};
+    pub use stevedore;
+    pub use stevedore::os::{Family, Packager};
+}

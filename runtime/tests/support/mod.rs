@@ -55,6 +55,11 @@ pub fn run_script(text: &[u8], nonce: &str, root: Option<&Path>) -> Run {
                 .unwrap()
         }
     };
+    parse_output(&out, nonce)
+}
+
+/// Parses a finished phase process's output.
+pub fn parse_output(out: &std::process::Output, nonce: &str) -> Run {
     let mut p = RecordParser::new(nonce);
     let mut events = p.feed(&out.stdout);
     events.extend(p.finish());
