@@ -9,18 +9,45 @@
 //!
 //! - [`stevedore`]: the shell layer — `script!`, `script_fn!`, the OS model and the core library
 //!   of script functions ([`stevedore::functions`]).
+//! - [`spec`], [`plan`], [`action`], [`render`]: specs, plans, the actions library and phase
+//!   scripts.
 //!
 //! ```
 //! use pallet::prelude::*;
-//! let s = script! { echo "hello from pallet"; };
-//! assert_eq!(s.to_text().unwrap(), "echo 'hello from pallet'\n");
+//!
+//! plan_fn! {
+//!     /// nginx serving a static page.
+//!     pub fn web_server(ctx) {
+//!         package("nginx");
+//!         remote_file("/var/www/html/index.html", content = format!("hello from {}\n", ctx.node().name),
+//!                     owner = "www-data", mode = 0o644, flag_on_changed = "site");
+//!         service("nginx", enable = true).start();
+//!         service("nginx").restart().if_flag("site");
+//!     }
+//! }
+//!
+//! let web = group_spec! {
+//!     name = "web", count = 2,
+//!     node_spec = { image = { os_family = Debian, os_version_matches = "12" }, network = { inbound_ports = [22, 80] } },
+//!     phases = { configure = web_server },
+//! };
+//! assert_eq!(web.get_count(), Some(2));
+//! assert_eq!(web.server().phase_fns("configure").len(), 1);
 //! ```
 
+pub use pallet_runtime::{action, node, plan, render, spec};
+pub use pallet_runtime::{cluster_spec, group_spec, node_spec, plan_fn, server_spec};
 pub use stevedore;
 pub use stevedore::{script, script_fn};
 
 /// The names most plans need: `use pallet::prelude::*;`.
 pub mod prelude {
+    pub use pallet_runtime::action::*;
+    pub use pallet_runtime::node::Node;
+    pub use pallet_runtime::plan::Plan;
+    pub use pallet_runtime::spec::{ClusterSpec, GroupSpec, NodeSpec, PhaseMeta, ServerSpec};
+    pub use pallet_runtime::{cluster_spec, group_spec, node_spec, plan_fn, server_spec};
+    pub use stevedore::functions::ServiceAction;
     pub use stevedore::os::{Family, InitSystem, Os, Packager};
     pub use stevedore::{script, script_fn, Script};
 }
