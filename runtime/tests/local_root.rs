@@ -193,3 +193,55 @@ fn flags_gate_service_restarts() {
     run_actions(&acts("a"), &os(), &state, false, None);
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "restarted\n", "only the run that changed the file set the flag");
 }
+
+/// Serves `body` over HTTP on a free loopback port for `n` requests; returns the URL.
+fn serve(body: &'static [u8], n: usize) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(n) {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = write!(s, "HTTP/1.0 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = s.write_all(body);
+        }
+    });
+    format!("http://127.0.0.1:{port}/file.txt")
+}
+
+#[test]
+fn url_content_is_checked_against_its_sha256() {
+    let root = tempfile_dir("url");
+    let state = p(&root, "state");
+    let path = p(&root, "downloaded.txt");
+    let body: &'static [u8] = b"downloaded content\n";
+    let good = pallet_runtime_sha256(body);
+    let url = serve(body, 3);
+    let run = run_actions(&actions![remote_file(path.clone()).url(url.clone(), good.clone())], &os(), &state, false, None);
+    assert!(run.all("changed"), "{run:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), body);
+    // Already right: no download, no change.
+    assert!(run_actions(&actions![remote_file(path.clone()).url(url.clone(), good)], &os(), &state, false, None).all("ok"));
+    // A wrong checksum fails the action and keeps the old file.
+    let wrong = "0".repeat(64);
+    let bad = run_actions(&actions![remote_file(path.clone()).url(url, wrong).overwrite_changes(true)], &os(), &state, false, None);
+    assert_eq!(bad.status_of(1), "failed", "{bad:?}");
+    assert!(bad.stderr.iter().any(|(_, e)| e.contains("checksum mismatch")), "{bad:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), body);
+}
+
+fn pallet_runtime_sha256(data: &[u8]) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(data)?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string()
+}
