@@ -6,6 +6,7 @@ pub mod node;
 pub mod plan;
 pub mod render;
 pub mod spec;
+pub mod transport;
 
 /// Defines plan functions: `plan_fn! { pub fn name(ctx) { package("nginx"); ... } }`. See
 /// [`plan`] and the `pallet` crate docs.

@@ -1,0 +1,179 @@
+//! SSH through the system OpenSSH client: one ControlMaster per node per run (the `openssh`
+//! crate with native mux), every script an exec request on it.
+
+use super::{bootstrap_command, bootstrap_stdin, pump, AdminUser, ExecOutcome, TransportError};
+use openssh::{KnownHosts, Session, SessionBuilder, Stdio};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+/// How host keys are checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostKeyPolicy {
+    /// Keys must already be in the user's known_hosts (`StrictHostKeyChecking=yes`).
+    Strict,
+    /// Unknown hosts are added to this run's known_hosts file (`accept-new`); changed keys fail.
+    /// For nodes this run created.
+    AcceptNew(PathBuf),
+    /// Keys must be in this file.
+    File(PathBuf),
+}
+
+/// SSH settings shared by the nodes of a run.
+#[derive(Debug, Clone)]
+pub struct SshOptions {
+    /// Give up connecting after this long (whole seconds; default 10 s).
+    pub connect_timeout: Duration,
+    /// Send keepalives this often (default 15 s).
+    pub keepalive: Duration,
+    /// Host key checking.
+    pub host_keys: HostKeyPolicy,
+    /// Where control sockets live: keep it short (the socket path limit is 108 bytes).
+    pub control_dir: PathBuf,
+    /// Jump hosts (`ProxyJump`), in order.
+    pub jump_hosts: Vec<String>,
+    /// An ssh_config file instead of `~/.ssh/config`.
+    pub config_file: Option<PathBuf>,
+}
+
+impl Default for SshOptions {
+    fn default() -> Self {
+        SshOptions {
+            connect_timeout: Duration::from_secs(10),
+            keepalive: Duration::from_secs(15),
+            host_keys: HostKeyPolicy::Strict,
+            control_dir: default_control_dir(),
+            jump_hosts: Vec::new(),
+            config_file: None,
+        }
+    }
+}
+
+/// `/tmp/pallet-<uid>`, created with mode 0700.
+pub fn default_control_dir() -> PathBuf {
+    // SAFETY-free: read the uid from /proc/self rather than libc.
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).and_then(|l| l.split_whitespace().nth(1).map(String::from)))
+        .unwrap_or_else(|| "0".into());
+    PathBuf::from(format!("/tmp/pallet-{uid}"))
+}
+
+/// A connection to one node.
+pub struct SshTransport {
+    session: Session,
+    target: String,
+}
+
+impl SshTransport {
+    /// Opens the ControlMaster to `user@host:port`.
+    ///
+    /// # Errors
+    /// [`TransportError::Connect`] with what ssh reported.
+    pub async fn connect(host: &str, port: u16, user: &AdminUser, o: &SshOptions) -> Result<SshTransport, TransportError> {
+        let target = format!("{}@{host}:{port}", user.username);
+        let err = |message: String| TransportError::Connect { target: target.clone(), message };
+        std::fs::create_dir_all(&o.control_dir).map_err(|e| err(format!("control directory {}: {e}", o.control_dir.display())))?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&o.control_dir, std::fs::Permissions::from_mode(0o700));
+        }
+        let mut b = SessionBuilder::default();
+        b.user(user.username.clone())
+            .port(port)
+            .connect_timeout(o.connect_timeout.max(Duration::from_secs(1)))
+            .server_alive_interval(o.keepalive)
+            .control_directory(&o.control_dir);
+        if let Some(k) = &user.private_key {
+            b.keyfile(k);
+        }
+        if let Some(c) = &o.config_file {
+            b.config_file(c);
+        }
+        if !o.jump_hosts.is_empty() {
+            b.jump_hosts(&o.jump_hosts);
+        }
+        match &o.host_keys {
+            HostKeyPolicy::Strict => {
+                b.known_hosts_check(KnownHosts::Strict);
+            }
+            HostKeyPolicy::AcceptNew(f) => {
+                b.known_hosts_check(KnownHosts::Add).user_known_hosts_file(f);
+            }
+            HostKeyPolicy::File(f) => {
+                b.known_hosts_check(KnownHosts::Strict).user_known_hosts_file(f);
+            }
+        }
+        // The whole handshake is bounded too (ssh's ConnectTimeout covers the TCP connect only).
+        let limit = o.connect_timeout + Duration::from_secs(5);
+        let session = match tokio::time::timeout(limit, b.connect_mux(host)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Err(err(describe(&e))),
+            Err(_) => return Err(err(format!("no answer within {limit:?}"))),
+        };
+        Ok(SshTransport { session, target })
+    }
+
+    /// Runs `script` through the bootstrap command.
+    ///
+    /// # Errors
+    /// [`TransportError::Lost`] when the connection fails during the run.
+    pub async fn run(
+        &self,
+        script: &[u8],
+        user: &AdminUser,
+        on_stdout: &mut (dyn FnMut(&[u8]) + Send),
+    ) -> Result<ExecOutcome, TransportError> {
+        let lost = |message: String| TransportError::Lost { target: self.target.clone(), message };
+        let mut child = self
+            .session
+            .raw_command(bootstrap_command(script.len(), user))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .await
+            .map_err(|e| lost(describe(&e)))?;
+        let input = bootstrap_stdin(script, user);
+        let mut stdin = child.stdin().take().expect("piped");
+        let writer = async move {
+            let _ = stdin.write_all(&input).await;
+            let _ = stdin.shutdown().await;
+            drop(stdin);
+        };
+        let stdout = child.stdout().take().expect("piped");
+        let mut stderr = child.stderr().take().expect("piped");
+        let mut err = Vec::new();
+        let (_, out_res, _) = tokio::join!(writer, pump(stdout, on_stdout), async {
+            use tokio::io::AsyncReadExt;
+            let _ = stderr.read_to_end(&mut err).await;
+        });
+        out_res.map_err(|e| lost(e.to_string()))?;
+        match child.wait().await {
+            Ok(status) => Ok(ExecOutcome { exit_code: status.code(), stderr: err }),
+            Err(openssh::Error::RemoteProcessTerminated) => Ok(ExecOutcome { exit_code: None, stderr: err }),
+            Err(e) => Err(lost(describe(&e))),
+        }
+    }
+
+    /// Stops the master.
+    pub async fn close(self) {
+        let _ = self.session.close().await;
+    }
+}
+
+/// The most useful text of an openssh error: ssh's own message when there is one.
+fn describe(e: &openssh::Error) -> String {
+    use std::error::Error;
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let t = inner.to_string();
+        if !t.is_empty() && !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(t.trim());
+        }
+        src = inner.source();
+    }
+    s
+}
