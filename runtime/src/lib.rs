@@ -2,9 +2,14 @@
 #![warn(missing_docs)]
 
 pub mod action;
+pub mod compute;
+pub mod facts;
+pub mod lift;
 pub mod node;
+pub mod operation;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod spec;
 pub mod transport;
 

@@ -25,6 +25,9 @@ pub struct Node {
     pub running: bool,
     /// State flags recorded on the provider (`bootstrapped`, ...).
     pub flags: BTreeSet<String>,
+    /// Run scripts with the local `sh` instead of SSH (the localhost service).
+    #[serde(default)]
+    pub local: bool,
 }
 
 impl Node {
@@ -42,6 +45,7 @@ impl Node {
             os: None,
             running: true,
             flags: BTreeSet::new(),
+            local: false,
         }
     }
 

@@ -136,7 +136,7 @@ fn plan_fn_records_actions_with_named_options() {
     let world = World::new(vec![web_t.clone(), db_t]);
     let mut plan = Plan::new(&web_t, "configure", &world);
     web(&mut plan, "hello");
-    let got: Vec<String> = plan.actions().iter().map(|a| a.describe()).collect();
+    let got: Vec<String> = plan.descriptions();
     assert_eq!(
         got,
         [

@@ -5,6 +5,7 @@ use crate::action::Action;
 use crate::node::Node;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use stevedore::Os;
 
@@ -73,19 +74,29 @@ pub enum SettingsError {
 
 /// The plan of one node for one phase: the target, the phase, the world, and the actions
 /// recorded so far. Plan functions take `&mut Plan`.
+///
+/// Recording (`add`, `record`, `publish`, `fail`) takes `&self`, so a plan function can record
+/// actions while it iterates over what the plan shows it (`for db in ctx.nodes_in_group("db")`).
 pub struct Plan<'a> {
     target: &'a Target,
     phase: &'a str,
     world: &'a World,
-    actions: Vec<Box<dyn Action>>,
-    published: BTreeMap<String, serde_json::Value>,
-    errors: Vec<String>,
+    actions: RefCell<Vec<Box<dyn Action>>>,
+    published: RefCell<BTreeMap<String, serde_json::Value>>,
+    errors: RefCell<Vec<String>>,
 }
 
 impl<'a> Plan<'a> {
     /// An empty plan for `target` in `phase`.
     pub fn new(target: &'a Target, phase: &'a str, world: &'a World) -> Plan<'a> {
-        Plan { target, phase, world, actions: Vec::new(), published: BTreeMap::new(), errors: Vec::new() }
+        Plan {
+            target,
+            phase,
+            world,
+            actions: RefCell::new(Vec::new()),
+            published: RefCell::new(BTreeMap::new()),
+            errors: RefCell::new(Vec::new()),
+        }
     }
 
     /// The node being planned.
@@ -153,44 +164,58 @@ impl<'a> Plan<'a> {
 
     /// Publishes settings of this node under `facility`, readable by every node's plan in the
     /// following phases.
-    pub fn publish<T: Serialize>(&mut self, facility: &str, value: &T) {
+    pub fn publish<T: Serialize>(&self, facility: &str, value: &T) {
         match serde_json::to_value(value) {
             Ok(v) => {
-                self.published.insert(facility.to_string(), v);
+                self.published.borrow_mut().insert(facility.to_string(), v);
             }
-            Err(e) => self.errors.push(format!("cannot publish `{facility}`: {e}")),
+            Err(e) => self.errors.borrow_mut().push(format!("cannot publish `{facility}`: {e}")),
         }
     }
 
     /// Records a planning error (the node fails before any of its actions run).
-    pub fn fail(&mut self, message: impl Into<String>) {
-        self.errors.push(message.into());
+    pub fn fail(&self, message: impl Into<String>) {
+        self.errors.borrow_mut().push(message.into());
     }
 
     /// Records an action.
-    pub fn add(&mut self, action: impl Action + 'static) {
-        self.actions.push(Box::new(action));
+    pub fn add(&self, action: impl Action + 'static) {
+        self.actions.borrow_mut().push(Box::new(action));
     }
 
     /// Records a boxed action.
-    pub fn add_boxed(&mut self, action: Box<dyn Action>) {
-        self.actions.push(action);
+    pub fn add_boxed(&self, action: Box<dyn Action>) {
+        self.actions.borrow_mut().push(action);
     }
 
     /// Records `value` if it is an action; `()` is ignored. `plan_fn!` wraps every expression
     /// statement of a plan function in this call.
-    pub fn record<R: Recordable>(&mut self, value: R) {
+    pub fn record<R: Recordable>(&self, value: R) {
         value.record(self);
     }
 
-    /// The recorded actions.
-    pub fn actions(&self) -> &[Box<dyn Action>] {
-        &self.actions
+    /// Descriptions of the actions recorded so far.
+    pub fn descriptions(&self) -> Vec<String> {
+        self.actions.borrow().iter().map(|a| a.describe()).collect()
+    }
+
+    /// How many actions are recorded.
+    pub fn len(&self) -> usize {
+        self.actions.borrow().len()
+    }
+
+    /// Is nothing recorded?
+    pub fn is_empty(&self) -> bool {
+        self.actions.borrow().is_empty()
     }
 
     /// Consumes the plan: actions, published settings, planning errors.
     pub fn finish(self) -> PlanOutput {
-        PlanOutput { actions: self.actions, published: self.published, errors: self.errors }
+        PlanOutput {
+            actions: self.actions.into_inner(),
+            published: self.published.into_inner(),
+            errors: self.errors.into_inner(),
+        }
     }
 }
 
@@ -205,23 +230,28 @@ pub struct PlanOutput {
 }
 
 /// Values a plan function statement can evaluate to: actions are recorded, `()` is ignored.
+#[diagnostic::on_unimplemented(
+    message = "a plan function statement evaluates to `{Self}`, which is neither an action nor `()`",
+    label = "this value is not an action",
+    note = "bind other values with `let _ = ...;`"
+)]
 pub trait Recordable {
     /// Records `self` in `plan`.
-    fn record(self, plan: &mut Plan<'_>);
+    fn record(self, plan: &Plan<'_>);
 }
 
 impl Recordable for () {
-    fn record(self, _: &mut Plan<'_>) {}
+    fn record(self, _: &Plan<'_>) {}
 }
 
 impl<A: Action + 'static> Recordable for A {
-    fn record(self, plan: &mut Plan<'_>) {
+    fn record(self, plan: &Plan<'_>) {
         plan.add(self);
     }
 }
 
 impl Recordable for Vec<Box<dyn Action>> {
-    fn record(self, plan: &mut Plan<'_>) {
+    fn record(self, plan: &Plan<'_>) {
         for a in self {
             plan.add_boxed(a);
         }

@@ -1,0 +1,195 @@
+//! Results: per node, phase and action; a run summary; human and JSON output.
+
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+/// The outcome of one action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Nothing needed doing.
+    Ok,
+    /// Something was changed (or, in check mode, would be).
+    Changed,
+    /// It failed.
+    Failed,
+    /// It did not run (an earlier action of the node failed, or the node was skipped).
+    Skipped,
+}
+
+/// One action's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionResult {
+    /// 1-based position in the phase script.
+    pub index: usize,
+    /// The action kind.
+    pub kind: String,
+    /// What it does.
+    pub description: String,
+    /// The outcome.
+    pub status: Status,
+    /// Its script's exit code, when it ran.
+    pub exit_code: Option<i32>,
+    /// The tail of its stderr.
+    pub stderr: String,
+    /// What it printed (diffs in check mode).
+    pub output: Vec<String>,
+    /// How long it took, in milliseconds (measured on the controller).
+    pub duration_ms: u64,
+}
+
+/// The outcome of one node in one phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeResult {
+    /// The node name.
+    pub node: String,
+    /// Its group.
+    pub group: String,
+    /// The phase.
+    pub phase: String,
+    /// Ok, Changed (some action changed), Failed, or Skipped (not a target of this phase).
+    pub status: Status,
+    /// The actions.
+    pub actions: Vec<ActionResult>,
+    /// Why the node failed, when it failed outside an action (connection, sudo, planning,
+    /// no implementation for its OS).
+    pub error: Option<String>,
+    /// Wall time, in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// Counts over a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Actions that were ok.
+    pub ok: usize,
+    /// Actions that changed something.
+    pub changed: usize,
+    /// Actions that failed.
+    pub failed: usize,
+    /// Actions that did not run.
+    pub skipped: usize,
+    /// Nodes with a failure, by name.
+    pub failed_nodes: Vec<String>,
+}
+
+/// A whole operation's report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// `lift`, `converge`, `check`.
+    pub operation: String,
+    /// Node results, in phase order.
+    pub results: Vec<NodeResult>,
+    /// Phases that ran, in order.
+    pub phases: Vec<String>,
+    /// Counts.
+    pub summary: Summary,
+    /// Nodes created (converge).
+    pub created: Vec<String>,
+    /// Nodes destroyed (converge).
+    pub destroyed: Vec<String>,
+    /// Wall time, in milliseconds.
+    pub duration_ms: u64,
+}
+
+impl Report {
+    /// An empty report for `operation`.
+    pub fn new(operation: &str) -> Report {
+        Report {
+            operation: operation.to_string(),
+            results: Vec::new(),
+            phases: Vec::new(),
+            summary: Summary::default(),
+            created: Vec::new(),
+            destroyed: Vec::new(),
+            duration_ms: 0,
+        }
+    }
+
+    /// Recomputes the summary from the results.
+    pub fn summarize(&mut self) {
+        let mut s = Summary::default();
+        for r in &self.results {
+            for a in &r.actions {
+                match a.status {
+                    Status::Ok => s.ok += 1,
+                    Status::Changed => s.changed += 1,
+                    Status::Failed => s.failed += 1,
+                    Status::Skipped => s.skipped += 1,
+                }
+            }
+            if r.status == Status::Failed && !s.failed_nodes.contains(&r.node) {
+                s.failed_nodes.push(r.node.clone());
+            }
+        }
+        self.summary = s;
+    }
+
+    /// Did anything fail?
+    pub fn failed(&self) -> bool {
+        !self.summary.failed_nodes.is_empty()
+    }
+
+    /// The result of `node` in `phase`.
+    pub fn result(&self, node: &str, phase: &str) -> Option<&NodeResult> {
+        self.results.iter().find(|r| r.node == node && r.phase == phase)
+    }
+
+    /// Human text: one line per node per phase, then the details of each failure.
+    pub fn human(&self) -> String {
+        let mut out = String::new();
+        for r in &self.results {
+            let count = |st: Status| r.actions.iter().filter(|a| a.status == st).count();
+            let _ = writeln!(
+                out,
+                "{:<10} {:<20} {:<8} ok={} changed={} failed={} {:.1}s",
+                r.phase,
+                r.node,
+                status_word(r.status),
+                count(Status::Ok),
+                count(Status::Changed),
+                count(Status::Failed),
+                r.duration_ms as f64 / 1000.0
+            );
+        }
+        for r in self.results.iter().filter(|r| r.status == Status::Failed) {
+            let _ = writeln!(out, "\nFAILED: node {} ({}), phase {}", r.node, r.group, r.phase);
+            if let Some(e) = &r.error {
+                let _ = writeln!(out, "  {e}");
+            }
+            for a in r.actions.iter().filter(|a| a.status == Status::Failed) {
+                let _ = writeln!(out, "  action {} ({}): exit code {}", a.index, a.description, a.exit_code.map_or("-".into(), |c| c.to_string()));
+                for l in a.stderr.lines() {
+                    let _ = writeln!(out, "    | {l}");
+                }
+            }
+        }
+        let s = &self.summary;
+        let _ = writeln!(
+            out,
+            "\n{}: {} ok, {} changed, {} failed, {} skipped; {} node(s) failed; {:.1}s",
+            self.operation,
+            s.ok,
+            s.changed,
+            s.failed,
+            s.skipped,
+            s.failed_nodes.len(),
+            self.duration_ms as f64 / 1000.0
+        );
+        out
+    }
+
+    /// JSON text.
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("reports serialize")
+    }
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Ok => "ok",
+        Status::Changed => "changed",
+        Status::Failed => "FAILED",
+        Status::Skipped => "skipped",
+    }
+}

@@ -1,0 +1,239 @@
+//! `lift` against a real fleet of sshd hosts on loopback (see `pallet-testkit`).
+
+use pallet_runtime::action::*;
+use pallet_runtime::compute::{ComputeService, NodeList};
+use pallet_runtime::lift::lift;
+use pallet_runtime::node::Node;
+use pallet_runtime::operation::{OperationError, RunOptions};
+use pallet_runtime::plan::Plan;
+use pallet_runtime::report::Status;
+use pallet_runtime::spec::GroupSpec;
+use pallet_runtime::transport::ssh::{HostKeyPolicy, SshOptions};
+use pallet_runtime::transport::{AdminUser, Secret};
+use pallet_runtime::plan_fn;
+use stevedore::script;
+use pallet_testkit::{Fleet, Quirk, PW_SECRET, PW_USER, USER};
+use std::sync::Arc;
+use std::time::Duration;
+use stevedore::Os;
+
+fn options(fleet: &Fleet) -> RunOptions {
+    RunOptions {
+        user: AdminUser::new(USER).private_key(&fleet.key),
+        ssh: SshOptions {
+            host_keys: HostKeyPolicy::AcceptNew(fleet.dir.join("known_hosts")),
+            connect_timeout: Duration::from_secs(3),
+            ..SshOptions::default()
+        },
+        ..RunOptions::default()
+    }
+}
+
+fn nodes(fleet: &Fleet, group: &str) -> Vec<Node> {
+    fleet
+        .hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| Node::new(format!("{group}-{}", i + 1), group, h.address.clone()).ssh_port(fleet.port))
+        .collect()
+}
+
+fn service(nodes: Vec<Node>) -> Arc<dyn ComputeService> {
+    Arc::new(NodeList::new(nodes))
+}
+
+plan_fn! {
+    fn site(ctx) {
+        directory("/srv/site", owner = "www-data", mode = 0o755);
+        remote_file("/srv/site/index.html", content = format!("hello from {}\n", ctx.node().name), mode = 0o644);
+        user("deployer", home = "/home/deployer", create_home = true, shell = "/bin/sh");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lift_twenty_nodes_then_nothing_changes() {
+    let Some(fleet) = Fleet::start(&[Quirk::None; 20]) else { return };
+    let web = GroupSpec::new("web").phase("configure", site);
+    let svc = service(nodes(&fleet, "web"));
+    let report = lift(svc.clone(), vec![web.clone()], options(&fleet)).await.unwrap();
+    assert!(!report.failed(), "{}", report.human());
+    assert_eq!(report.results.iter().filter(|r| r.phase == "configure" && r.status == Status::Changed).count(), 20);
+    for (i, h) in fleet.hosts.iter().enumerate() {
+        let out = fleet.ssh(i, "cat /srv/site/index.html; stat -c %U:%a /srv/site; id -un deployer; test -d /home/deployer && echo home");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("hello from web-{}\nwww-data:755\ndeployer\nhome\n", i + 1), "{}", h.address);
+    }
+    let again = lift(svc, vec![web], options(&fleet)).await.unwrap();
+    assert!(!again.failed(), "{}", again.human());
+    assert_eq!(again.summary.changed, 0, "{}", again.human());
+    assert_eq!(again.summary.ok, 60);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn exactly_one_exec_per_node_per_phase() {
+    let Some(fleet) = Fleet::start(&[Quirk::None; 3]) else { return };
+    let many = |ctx: &mut Plan<'_>| {
+        for i in 0..25 {
+            ctx.add(file(format!("/srv/f{i}")));
+        }
+    };
+    let g = GroupSpec::new("app").phase("configure", many).phase("deploy", many);
+    // With the OS known, no detection probe: exactly one exec per phase.
+    let known: Vec<Node> = nodes(&fleet, "app").into_iter().map(|n| n.os(Os::parse("debian-12").unwrap())).collect();
+    let mut o = options(&fleet);
+    o.os_detect = false;
+    o.phases = vec!["configure".into(), "deploy".into()];
+    let report = lift(service(known), vec![g.clone()], o).await.unwrap();
+    assert!(!report.failed(), "{}", report.human());
+    for h in &fleet.hosts {
+        assert_eq!(h.connection_count(), 1, "{}", h.address);
+        assert_eq!(h.exec_count(), 2, "{}: one exec per phase for 2 phases of 25 actions", h.address);
+    }
+    // With detection: one probe per node per run, then one exec per phase.
+    let mut o = options(&fleet);
+    o.phases = vec!["configure".into(), "deploy".into()];
+    lift(service(nodes(&fleet, "app")), vec![g], o).await.unwrap();
+    for h in &fleet.hosts {
+        assert_eq!(h.exec_count(), 2 + 3, "{}", h.address);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_node_stops_alone_and_later_phases_do_not_run() {
+    let Some(fleet) = Fleet::start(&[Quirk::None; 4]) else { return };
+    let configure = |ctx: &mut Plan<'_>| {
+        ctx.add(file("/srv/before"));
+        if ctx.node().name == "app-3" {
+            ctx.add(exec_checked_script("load schema", script! { echo "schema.sql: no such table" >&2; exit 4; }));
+        }
+        ctx.add(file("/srv/after"));
+    };
+    let g = GroupSpec::new("app").phase("configure", configure).phase("deploy", |ctx: &mut Plan<'_>| ctx.add(file("/srv/deployed")));
+    let mut o = options(&fleet);
+    o.phases = vec!["configure".into(), "deploy".into()];
+    let report = lift(service(nodes(&fleet, "app")), vec![g], o).await.unwrap();
+    assert!(report.failed());
+    assert_eq!(report.summary.failed_nodes, ["app-3"]);
+    let bad = report.result("app-3", "configure").unwrap();
+    assert_eq!(bad.status, Status::Failed);
+    let failed = bad.actions.iter().find(|a| a.status == Status::Failed).unwrap();
+    assert_eq!((failed.index, failed.exit_code), (2, Some(4)));
+    assert!(failed.stderr.contains("schema.sql: no such table") && failed.stderr.contains("load schema: FAIL"), "{failed:?}");
+    assert_eq!(bad.actions[2].status, Status::Skipped);
+    for n in ["app-1", "app-2", "app-4"] {
+        assert_eq!(report.result(n, "configure").unwrap().status, Status::Changed);
+    }
+    assert!(report.results.iter().all(|r| r.phase != "deploy"), "deploy must not run");
+    let human = report.human();
+    assert!(human.contains("FAILED: node app-3 (app), phase configure") && human.contains("action 2 (exec_checked_script load schema): exit code 4"), "{human}");
+    assert!(!fleet.hosts[0].path("/srv/deployed").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unreachable_nodes_fail_alone_within_the_timeout() {
+    let Some(fleet) = Fleet::start(&[Quirk::None, Quirk::RejectKey, Quirk::NoSudo, Quirk::None]) else { return };
+    let mut ns = nodes(&fleet, "app");
+    ns.push(Node::new("app-dead", "app", fleet.dead_address()).ssh_port(fleet.port));
+    let g = GroupSpec::new("app").phase("configure", |ctx: &mut Plan<'_>| ctx.add(file("/srv/ok")));
+    let o = options(&fleet);
+    let limit = o.ssh.connect_timeout * 3 + Duration::from_secs(10);
+    let report = lift(service(ns), vec![g], o).wait_timeout(limit).await.unwrap();
+    let err = |n: &str| report.result(n, "connect").and_then(|r| r.error.clone()).unwrap_or_default();
+    assert!(err("app-dead").contains("Connection refused"), "{}", err("app-dead"));
+    assert!(err("app-2").contains("Permission denied"), "{}", err("app-2"));
+    assert!(err("app-3").contains("sudo is not permitted"), "{}", err("app-3"));
+    for n in ["app-1", "app-4"] {
+        assert_eq!(report.result(n, "configure").unwrap().status, Status::Changed, "{}", report.human());
+    }
+    assert_eq!(report.summary.failed_nodes.len(), 3);
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DbSettings {
+    port: u16,
+    name: String,
+}
+
+plan_fn! {
+    fn db_settings(ctx) {
+        let name = format!("db-on-{}", ctx.node().name);
+        ctx.publish("db", &DbSettings { port: 5433, name });
+    }
+}
+
+plan_fn! {
+    fn web_config(ctx) {
+        let mut text = String::new();
+        for db in ctx.nodes_in_group("db") {
+            let s: DbSettings = ctx.settings(db, "db").expect("db published its settings");
+            text.push_str(&format!("{} {} {}\n", db.private_address(), s.port, s.name));
+        }
+        remote_file("/srv/dbs.txt", content = text);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn settings_flow_between_groups() {
+    let Some(fleet) = Fleet::start(&[Quirk::None; 4]) else { return };
+    let all = nodes(&fleet, "x");
+    let web_nodes: Vec<Node> = all[..2].iter().enumerate().map(|(i, n)| Node::new(format!("web-{}", i + 1), "web", n.primary_ip.clone()).ssh_port(fleet.port)).collect();
+    let db_nodes: Vec<Node> = all[2..].iter().enumerate().map(|(i, n)| Node::new(format!("db-{}", i + 1), "db", n.primary_ip.clone()).ssh_port(fleet.port)).collect();
+    let svc = service(web_nodes.iter().chain(&db_nodes).cloned().collect());
+    let web = GroupSpec::new("web").phase("configure", web_config);
+    let db = GroupSpec::new("db").phase("settings", db_settings);
+    let mut o = options(&fleet);
+    o.consider_groups = vec![db];
+    let report = lift(svc, vec![web], o).await.unwrap();
+    assert!(!report.failed(), "{}", report.human());
+    let expected = format!("{} 5433 db-on-db-1\n{} 5433 db-on-db-2\n", db_nodes[0].primary_ip, db_nodes[1].primary_ip);
+    for i in 0..2 {
+        let out = fleet.ssh(i, "cat /srv/dbs.txt");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+    }
+    // consider-groups run only settings.
+    assert!(report.results.iter().all(|r| !r.node.starts_with("db") || r.phase == "settings"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn secrets_stay_out_of_reports_logs_and_dry_runs() {
+    let Some(fleet) = Fleet::start(&[Quirk::None; 2]) else { return };
+    let secret_content = "TOP-SECRET-TOKEN-41";
+    let plan = move |ctx: &mut Plan<'_>| {
+        ctx.add(remote_file("/srv/token", ).content(secret_content).secret(true).mode(0o600));
+    };
+    let g = GroupSpec::new("app").phase("configure", plan);
+    let mut o = options(&fleet);
+    o.user = AdminUser::new(PW_USER).private_key(&fleet.key).sudo_password(Secret::new(PW_SECRET));
+    let report = lift(service(nodes(&fleet, "app")), vec![g.clone()], o).await.unwrap();
+    assert!(!report.failed(), "{}", report.human());
+    let out = fleet.ssh_as(PW_USER, 0, "sudo -n true 2>/dev/null || echo needs-password");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("needs-password"), "sudo really required the password");
+    assert_eq!(std::fs::read_to_string(fleet.hosts[0].path("/srv/token")).unwrap(), secret_content);
+    let mut texts = vec![report.json(), report.human()];
+    for h in &fleet.hosts {
+        texts.push(std::fs::read_to_string(h.dir.join("sshd.log")).unwrap());
+    }
+    let target = pallet_runtime::plan::Target::new(Node::new("n", "app", "x"), Os::parse("debian-12").unwrap());
+    let world = pallet_runtime::plan::World::new(vec![target.clone()]);
+    let planned = pallet_runtime::plan::plan_phase(&g.server().phase_fns("configure"), &target, "configure", &world);
+    let dry = pallet_runtime::render::dry_run(&planned.actions, &target.os, &pallet_runtime::render::RenderOptions::new("configure", "n"), true).unwrap();
+    texts.push(dry);
+    for t in &texts {
+        assert!(!t.contains(PW_SECRET), "sudo password leaked");
+        assert!(!t.contains(secret_content), "secret content leaked");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_can_be_cancelled_and_bounded() {
+    let Some(fleet) = Fleet::start(&[Quirk::None; 2]) else { return };
+    let slow = |ctx: &mut Plan<'_>| ctx.add(exec_script(script! { sleep 30; }));
+    let g = GroupSpec::new("app").phase("configure", slow);
+    let op = lift(service(nodes(&fleet, "app")), vec![g.clone()], options(&fleet));
+    assert_eq!(op.wait_timeout(Duration::from_secs(3)).await, Err(OperationError::Timeout(Duration::from_secs(3))));
+    let mut op = lift(service(nodes(&fleet, "app")), vec![g], options(&fleet));
+    // Events stream while it runs.
+    let first = op.events().recv().await;
+    assert!(matches!(first, Some(pallet_runtime::operation::Event::Connected { .. })), "{first:?}");
+    op.cancel();
+    assert_eq!(op.wait().await, Err(OperationError::Cancelled));
+}
