@@ -8,6 +8,7 @@ pub mod lift;
 pub mod node;
 pub mod operation;
 pub mod plan;
+pub mod progress;
 pub mod render;
 pub mod report;
 pub mod spec;

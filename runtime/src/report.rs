@@ -130,6 +130,11 @@ impl Report {
         !self.summary.failed_nodes.is_empty()
     }
 
+    /// The process exit status for this report: 1 when anything failed, else 0.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.failed())
+    }
+
     /// The result of `node` in `phase`.
     pub fn result(&self, node: &str, phase: &str) -> Option<&NodeResult> {
         self.results.iter().find(|r| r.node == node && r.phase == phase)
