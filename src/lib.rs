@@ -35,7 +35,9 @@
 //! assert_eq!(web.server().phase_fns("configure").len(), 1);
 //! ```
 
-pub use pallet_runtime::{action, node, plan, render, spec};
+pub use pallet_runtime::{
+    action, compute, converge, facts, library, lift, node, operation, plan, progress, render, report, spec, transport,
+};
 pub use pallet_runtime::{cluster_spec, group_spec, node_spec, plan_fn, server_spec};
 pub use stevedore;
 pub use stevedore::{script, script_fn};
@@ -43,6 +45,13 @@ pub use stevedore::{script, script_fn};
 /// The names most plans need: `use pallet::prelude::*;`.
 pub mod prelude {
     pub use pallet_runtime::action::*;
+    pub use pallet_runtime::compute::{ComputeService, Containers, NodeList};
+    pub use pallet_runtime::converge::converge;
+    pub use pallet_runtime::library::{automated_admin_user, bootstrap};
+    pub use pallet_runtime::lift::lift;
+    pub use pallet_runtime::operation::RunOptions;
+    pub use pallet_runtime::report::{Report, Status};
+    pub use pallet_runtime::transport::AdminUser;
     pub use pallet_runtime::node::Node;
     pub use pallet_runtime::plan::Plan;
     pub use pallet_runtime::spec::{ClusterSpec, GroupSpec, NodeSpec, PhaseMeta, ServerSpec};

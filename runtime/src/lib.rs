@@ -3,7 +3,9 @@
 
 pub mod action;
 pub mod compute;
+pub mod converge;
 pub mod facts;
+pub mod library;
 pub mod lift;
 pub mod node;
 pub mod operation;

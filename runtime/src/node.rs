@@ -1,7 +1,7 @@
 //! Nodes: the machines a compute service provides.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use stevedore::Os;
 
 /// One machine (Pallet's node): where to reach it and what it is.
@@ -28,6 +28,10 @@ pub struct Node {
     /// Run scripts with the local `sh` instead of SSH (the localhost service).
     #[serde(default)]
     pub local: bool,
+    /// Ports published on the controller's side: node port → address:port to reach it
+    /// (containers publish their ports on 127.0.0.1).
+    #[serde(default)]
+    pub published: BTreeMap<u16, String>,
 }
 
 impl Node {
@@ -46,6 +50,7 @@ impl Node {
             running: true,
             flags: BTreeSet::new(),
             local: false,
+            published: BTreeMap::new(),
         }
     }
 

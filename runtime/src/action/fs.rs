@@ -251,13 +251,14 @@ pub struct LineInFile {
     line: String,
     regexp: Option<String>,
     ensure: Ensure,
+    flag: Option<String>,
 }
 
 /// Ensures `line` is a line of the file at `path` (appended when missing; the file is created
 /// when absent). With `.regexp(re)`, lines matching the extended regular expression `re` are
 /// replaced by `line` instead. `.absent()` removes the line (or the matching lines).
 pub fn line_in_file(path: impl Into<String>, line: impl Into<String>) -> LineInFile {
-    LineInFile { path: path.into(), line: line.into(), regexp: None, ensure: Ensure::Present }
+    LineInFile { path: path.into(), line: line.into(), regexp: None, ensure: Ensure::Present, flag: None }
 }
 
 impl LineInFile {
@@ -270,6 +271,12 @@ impl LineInFile {
     /// Removes the line instead.
     pub fn absent(mut self) -> Self {
         self.ensure = Ensure::Absent;
+        self
+    }
+
+    /// Sets flag `flag` when the file changes (see `service(...).if_flag(...)`).
+    pub fn flag_on_changed(mut self, flag: impl Into<String>) -> Self {
+        self.flag = Some(flag.into());
         self
     }
 }
@@ -297,7 +304,7 @@ impl Action for LineInFile {
         let (path, line) = (&self.path, &self.line);
         // awk reads the values from the environment: no escape processing, byte-exact.
         let re = self.regexp.clone().unwrap_or_default();
-        Ok(match (self.ensure, &self.regexp) {
+        let body = match (self.ensure, &self.regexp) {
             (Ensure::Present, None) => script! {
                 if [ ! -e #path ] || ! grep -qxF -- #line #path {
                     p_changed;
@@ -333,6 +340,11 @@ impl Action for LineInFile {
                     if ! p_checking { grep -vE -- #re #path > $P_T/lif || true; cat $P_T/lif > #path; }
                 }
             },
+        };
+        Ok(match &self.flag {
+            // The action's own changes are the only ones in this subshell so far.
+            Some(flag) => script! { #body; if [ -e $P_T/changed ] { p_flag #flag; } },
+            None => body,
         })
     }
 }

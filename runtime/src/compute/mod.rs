@@ -1,5 +1,6 @@
 //! Compute services: providers of nodes (Pallet's `ComputeService`).
 
+pub mod containers;
 pub mod node_list;
 
 use crate::node::Node;
@@ -7,6 +8,7 @@ use crate::spec::GroupSpec;
 use std::future::Future;
 use std::pin::Pin;
 
+pub use containers::Containers;
 pub use node_list::NodeList;
 
 /// A boxed future, for the object-safe service trait.

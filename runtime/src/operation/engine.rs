@@ -12,11 +12,11 @@ use crate::facts::{parse_probe, probe_script};
 use crate::node::Node;
 use crate::plan::{Target, World};
 use crate::report::{NodeResult, Report, Status};
-use crate::spec::{FlagPolicy, GroupSpec, SETTINGS};
+use crate::spec::{FlagPolicy, GroupSpec, BOOTSTRAPPED, SETTINGS};
 use crate::transport::local::LocalTransport;
 use crate::transport::ssh::SshTransport;
 use crate::transport::{AdminUser, Transport};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, Semaphore};
@@ -30,10 +30,44 @@ pub(crate) struct Member {
     pub target: bool,
 }
 
+/// A node's open connections, one per login user (a ControlMaster each).
+pub(crate) struct Conns {
+    node: Node,
+    open: tokio::sync::Mutex<HashMap<String, Arc<Transport>>>,
+}
+
+impl Conns {
+    fn new(node: Node) -> Conns {
+        Conns { node, open: tokio::sync::Mutex::new(HashMap::new()) }
+    }
+
+    /// The connection as `user`, opened on first use (within the handshake limit).
+    async fn get(&self, user: &AdminUser, o: &RunOptions, handshakes: &Semaphore) -> Result<Arc<Transport>, String> {
+        let mut open_map = self.open.lock().await;
+        if let Some(t) = open_map.get(&user.username) {
+            return Ok(t.clone());
+        }
+        let t = {
+            let _permit = handshakes.acquire().await.expect("never closed");
+            Arc::new(open(&self.node, user, o).await?)
+        };
+        open_map.insert(user.username.clone(), t.clone());
+        Ok(t)
+    }
+
+    async fn close(self) {
+        for (_, t) in self.open.into_inner() {
+            if let Ok(t) = Arc::try_unwrap(t) {
+                t.close().await;
+            }
+        }
+    }
+}
+
 struct Connected {
     member: Member,
     target: Target,
-    transport: Arc<Transport>,
+    conns: Arc<Conns>,
 }
 
 fn connect_failure(m: &Member, error: String) -> NodeResult {
@@ -56,37 +90,40 @@ pub(crate) async fn open(node: &Node, user: &AdminUser, o: &RunOptions) -> Resul
     SshTransport::connect(&node.primary_ip, node.ssh_port, user, &o.ssh).await.map(Transport::Ssh).map_err(|e| e.to_string())
 }
 
+/// The user a phase runs as on `node`: the image user for image-credential phases (and the
+/// first connection) of nodes not yet bootstrapped, else the admin user.
+fn user_for(node: &Node, image_credentials: bool, o: &RunOptions) -> AdminUser {
+    match (&o.image_user, image_credentials && !node.has_flag(BOOTSTRAPPED)) {
+        (Some(u), true) => u.clone(),
+        _ => o.user.clone(),
+    }
+}
+
 async fn connect_one(m: Member, o: Arc<RunOptions>, handshakes: Arc<Semaphore>) -> Result<Connected, (Member, String)> {
-    let transport = {
-        let _permit = handshakes.acquire().await.expect("never closed");
-        match open(&m.node, &o.user, &o).await {
-            Ok(t) => t,
-            Err(e) => return Err((m, e)),
-        }
+    let conns = Arc::new(Conns::new(m.node.clone()));
+    let bootstraps = !m.group.server().phase_fns(crate::spec::BOOTSTRAP).is_empty();
+    let user = user_for(&m.node, bootstraps && o.phases.iter().any(|p| p == crate::spec::BOOTSTRAP), &o);
+    let transport = match conns.get(&user, &o, &handshakes).await {
+        Ok(t) => t,
+        Err(e) => return Err((m, e)),
     };
     let os = match (&m.node.os, o.os_detect) {
         (Some(os), false) => os.clone(),
         (known, _) => {
-            let check_sudo = o.user.uses_sudo() && o.user.sudo_password.is_none();
+            let check_sudo = user.uses_sudo() && user.sudo_password.is_none();
             let probe = probe_script(check_sudo);
             let mut out = Vec::new();
-            let user = o.user.clone().no_sudo(true);
-            match transport.run(&probe, &user, &mut |c: &[u8]| out.extend_from_slice(c)).await {
+            let probe_user = user.clone().no_sudo(true);
+            match transport.run(&probe, &probe_user, &mut |c: &[u8]| out.extend_from_slice(c)).await {
                 Ok(r) if r.exit_code == Some(0) => match parse_probe(&out) {
                     Ok(f) => f.os,
-                    Err(e) => {
-                        transport.close().await;
-                        return Err((m, e.to_string()));
-                    }
+                    Err(e) => return Err((m, e.to_string())),
                 },
                 Ok(r) => {
                     let msg = String::from_utf8_lossy(&r.stderr).trim().to_string();
                     match known {
                         Some(os) => os.clone(),
-                        None => {
-                            transport.close().await;
-                            return Err((m, format!("OS detection failed: {msg}")));
-                        }
+                        None => return Err((m, format!("OS detection failed: {msg}"))),
                     }
                 }
                 Err(e) => return Err((m, e.to_string())),
@@ -98,7 +135,7 @@ async fn connect_one(m: Member, o: Arc<RunOptions>, handshakes: Arc<Semaphore>) 
         None => os,
     };
     let target = Target { node: m.node.clone(), os, roles: m.group.server().get_roles() };
-    Ok(Connected { member: m, target, transport: Arc::new(transport) })
+    Ok(Connected { member: m, target, conns })
 }
 
 /// Runs an operation over `members`.
@@ -137,6 +174,10 @@ pub(crate) async fn run(
     }
     connected.sort_by(|a, b| a.target.node.name.cmp(&b.target.node.name));
     let mut world = World::new(connected.iter().map(|c| c.target.clone()).collect());
+    world.admin = Some(crate::plan::AdminInfo {
+        username: o.user.username.clone(),
+        public_key: o.user.public_key_path().and_then(|p| std::fs::read_to_string(p).ok()).map(|k| k.trim().to_string()),
+    });
 
     // settings on every member, then the requested phases on targets.
     let mut phases = vec![SETTINGS.to_string()];
@@ -208,13 +249,16 @@ pub(crate) async fn run(
                         .map(|c| Job {
                             target: c.target.clone(),
                             fns: c.member.group.server().phase_fns(phase),
-                            transport: c.transport.clone(),
+                            conns: c.conns.clone(),
+                            // Settings runs before bootstrap, so it logs in as bootstrap will.
+                            user: user_for(&c.target.node, meta.image_credentials || phase == SETTINGS, &o),
                         })
                         .collect()
                 })
                 .collect();
             let group_limit = meta.concurrency.map(|n| Arc::new(Semaphore::new(n.max(1))));
-            let (phase, world, global, o, tx) = (phase.clone(), shared_world.clone(), global.clone(), o.clone(), tx.clone());
+            let (phase, world, global, o, tx, handshakes) =
+                (phase.clone(), shared_world.clone(), global.clone(), o.clone(), tx.clone(), handshakes.clone());
             let flag = match &meta.flag {
                 Some(FlagPolicy::ExecuteAndFlag(f)) => Some(f.clone()),
                 _ => None,
@@ -224,21 +268,31 @@ pub(crate) async fn run(
                 for batch in jobs {
                     let mut set = JoinSet::new();
                     for job in batch {
-                        let (phase, world, global, group_limit, o) =
-                            (phase.clone(), world.clone(), global.clone(), group_limit.clone(), o.clone());
+                        let (phase, world, global, group_limit, o, handshakes) =
+                            (phase.clone(), world.clone(), global.clone(), group_limit.clone(), o.clone(), handshakes.clone());
                         set.spawn(async move {
                             let _g = global.acquire_owned().await.expect("never closed");
                             let _l = match group_limit {
                                 Some(s) => Some(s.acquire_owned().await.expect("never closed")),
                                 None => None,
                             };
+                            let planned = match super::node_run::plan(&job.fns, &job.target, &phase, &world) {
+                                Ok(p) => p,
+                                Err(done) => return (job.target.node.clone(), done),
+                            };
+                            let transport = match job.conns.get(&job.user, &o, &handshakes).await {
+                                Ok(t) => t,
+                                Err(e) => {
+                                    let result = super::node_run::failed(&job.target, &phase, e, std::time::Instant::now());
+                                    return (job.target.node.clone(), super::node_run::NodeOutcome { result, published: BTreeMap::new() });
+                                }
+                            };
                             let out = NodePhase {
                                 target: &job.target,
-                                fns: &job.fns,
+                                planned,
                                 phase: &phase,
-                                world: &world,
-                                transport: &job.transport,
-                                user: &o.user,
+                                transport: &transport,
+                                user: &job.user,
                                 check: o.check,
                                 state_dir: &o.state_dir,
                                 timeout: o.phase_timeout,
@@ -299,8 +353,8 @@ pub(crate) async fn run(
     }
 
     for c in connected {
-        if let Ok(t) = Arc::try_unwrap(c.transport) {
-            t.close().await;
+        if let Ok(conns) = Arc::try_unwrap(c.conns) {
+            conns.close().await;
         }
     }
     report.duration_ms = started.elapsed().as_millis() as u64;
@@ -311,7 +365,8 @@ pub(crate) async fn run(
 struct Job {
     target: Target,
     fns: Vec<crate::spec::PlanFn>,
-    transport: Arc<Transport>,
+    conns: Arc<Conns>,
+    user: AdminUser,
 }
 
 /// Matches nodes to groups: a node belongs to every group whose spec contains it.

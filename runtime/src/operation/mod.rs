@@ -23,6 +23,9 @@ pub struct RunOptions {
     pub phases: Vec<String>,
     /// The admin user.
     pub user: AdminUser,
+    /// The user of phases with image credentials (`bootstrap`), for nodes not yet bootstrapped:
+    /// the image's login user, with the admin user's key. `None` uses the admin user.
+    pub image_user: Option<AdminUser>,
     /// SSH settings.
     pub ssh: SshOptions,
     /// At most this many nodes run a phase at once (default 100).
@@ -47,6 +50,7 @@ impl Default for RunOptions {
         RunOptions {
             phases: Vec::new(),
             user: AdminUser::new(std::env::var("USER").unwrap_or_else(|_| "root".into())),
+            image_user: None,
             ssh: SshOptions::default(),
             concurrency: 100,
             handshake_concurrency: 20,

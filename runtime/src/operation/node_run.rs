@@ -1,9 +1,9 @@
 //! One node, one phase: plan, render, run the script, read the records back.
 
 use crate::plan::{plan_phase, PlanOutput, Target, World};
+use crate::spec::PlanFn;
 use crate::render::{render_phase, Event as Record, RecordParser, RenderOptions};
 use crate::report::{ActionResult, NodeResult, Status};
-use crate::spec::PlanFn;
 use crate::transport::{AdminUser, Transport, TransportError};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -16,9 +16,8 @@ pub(crate) struct NodeOutcome {
 
 pub(crate) struct NodePhase<'a> {
     pub target: &'a Target,
-    pub fns: &'a [PlanFn],
+    pub planned: PlanOutput,
     pub phase: &'a str,
-    pub world: &'a World,
     pub transport: &'a Transport,
     pub user: &'a AdminUser,
     pub check: bool,
@@ -26,7 +25,7 @@ pub(crate) struct NodePhase<'a> {
     pub timeout: Option<Duration>,
 }
 
-fn failed(t: &Target, phase: &str, error: String, started: Instant) -> NodeResult {
+pub(crate) fn failed(t: &Target, phase: &str, error: String, started: Instant) -> NodeResult {
     NodeResult {
         node: t.node.name.clone(),
         group: t.node.group.clone(),
@@ -38,26 +37,35 @@ fn failed(t: &Target, phase: &str, error: String, started: Instant) -> NodeResul
     }
 }
 
+/// Plans `target`'s phase; `Err` carries the finished outcome when nothing needs to run
+/// remotely (no actions, or planning failed).
+pub(crate) fn plan(fns: &[PlanFn], target: &Target, phase: &str, world: &World) -> Result<PlanOutput, NodeOutcome> {
+    let started = Instant::now();
+    let out = plan_phase(fns, target, phase, world);
+    if !out.errors.is_empty() {
+        let result = failed(target, phase, format!("planning failed: {}", out.errors.join("; ")), started);
+        return Err(NodeOutcome { result, published: out.published });
+    }
+    if out.actions.is_empty() {
+        let result = NodeResult {
+            node: target.node.name.clone(),
+            group: target.node.group.clone(),
+            phase: phase.to_string(),
+            status: Status::Ok,
+            actions: Vec::new(),
+            error: None,
+            duration_ms: started.elapsed().as_millis() as u64,
+        };
+        return Err(NodeOutcome { result, published: out.published });
+    }
+    Ok(out)
+}
+
 impl NodePhase<'_> {
     pub async fn run(self) -> NodeOutcome {
         let started = Instant::now();
         let t = self.target;
-        let PlanOutput { actions, published, errors } = plan_phase(self.fns, t, self.phase, self.world);
-        if !errors.is_empty() {
-            return NodeOutcome { result: failed(t, self.phase, format!("planning failed: {}", errors.join("; ")), started), published };
-        }
-        if actions.is_empty() {
-            let result = NodeResult {
-                node: t.node.name.clone(),
-                group: t.node.group.clone(),
-                phase: self.phase.to_string(),
-                status: Status::Ok,
-                actions: Vec::new(),
-                error: None,
-                duration_ms: started.elapsed().as_millis() as u64,
-            };
-            return NodeOutcome { result, published };
-        }
+        let PlanOutput { actions, published, .. } = self.planned;
         let mut o = RenderOptions::new(self.phase, &t.node.name);
         o.check = self.check;
         o.state_dir = self.state_dir.to_string();

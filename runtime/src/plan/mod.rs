@@ -27,20 +27,31 @@ impl Target {
     }
 }
 
+/// The admin user as plans see it (no secrets).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdminInfo {
+    /// Login name.
+    pub username: String,
+    /// Public key (OpenSSH format), when known.
+    pub public_key: Option<String>,
+}
+
 /// Everything plan functions can read about the operation: every target (including
-/// consider-groups) and the settings nodes published in earlier phases.
+/// consider-groups), the settings nodes published in earlier phases, and the admin user.
 #[derive(Debug, Clone, Default)]
 pub struct World {
     /// All targets of the operation.
     pub targets: Vec<Target>,
     /// Settings by node id, then facility.
     pub settings: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    /// The admin user of the operation.
+    pub admin: Option<AdminInfo>,
 }
 
 impl World {
     /// A world of `targets` with no settings yet.
     pub fn new(targets: Vec<Target>) -> World {
-        World { targets, settings: BTreeMap::new() }
+        World { targets, settings: BTreeMap::new(), admin: None }
     }
 
     /// Records settings a node published.
@@ -122,6 +133,11 @@ impl<'a> Plan<'a> {
     /// The phase being planned.
     pub fn phase(&self) -> &str {
         self.phase
+    }
+
+    /// The operation's admin user, when known.
+    pub fn admin_user(&self) -> Option<&AdminInfo> {
+        self.world.admin.as_ref()
     }
 
     /// Every target of the operation.
