@@ -3,6 +3,7 @@
 //! ```sh
 //! scripts/quickstart.sh                      # installs podman etc., builds the base image, converges
 //! cargo run --example quickstart -- converge web=2 db=1
+//! cargo run --example quickstart -- plan --os debian-12   # every script, no node touched
 //! cargo run --example quickstart -- converge web=0 db=0   # removes everything
 //! ```
 //!
@@ -12,7 +13,6 @@
 //! sudoers entry) as the image's `root`; everything after runs as `admin`.
 
 use pallet::prelude::*;
-use pallet::transport::ssh::{HostKeyPolicy, SshOptions};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -95,64 +95,20 @@ fn admin_key() -> PathBuf {
 }
 
 #[tokio::main]
-async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    match args.first().map(String::as_str) {
-        Some("converge") | None => {
-            for a in args.iter().skip(1) {
-                let Some((g, n)) = a.split_once('=').and_then(|(g, n)| n.parse().ok().map(|n| (g.to_string(), n))) else {
-                    eprintln!("error: expected GROUP=COUNT, got `{a}`");
-                    std::process::exit(3);
-                };
-                counts.push((g, n));
-            }
-        }
-        Some(other) => {
-            eprintln!("usage: quickstart [converge [GROUP=COUNT...]] (unknown command `{other}`)");
-            std::process::exit(3);
-        }
-    }
-    let mut groups = groups();
-    for (g, n) in &counts {
-        match groups.iter_mut().find(|s| s.name() == g) {
-            Some(spec) => *spec = spec.clone().count(*n),
-            None => {
-                eprintln!("error: no group `{g}` (groups: web, db)");
-                std::process::exit(3);
-            }
-        }
-    }
+async fn main() -> std::process::ExitCode {
     let key = admin_key();
     let public = std::fs::read_to_string(key.with_extension("pub")).expect("public key");
     let engine = std::env::var("PALLET_ENGINE").unwrap_or_else(|_| "podman".into());
+    let image = std::env::var("PALLET_BASE_IMAGE").unwrap_or_else(|_| "localhost/pallet-debian:12".into());
     // podman on hosts with hybrid cgroups (like this project's CI machines) needs runc and
     // explicit limits; see ../shared/research/test-infra.md §6.
-    let svc = Containers::new(engine, std::env::var("PALLET_BASE_IMAGE").unwrap_or_else(|_| "localhost/pallet-debian:12".into()))
+    let containers = Containers::new(engine, image)
         .engine_args(["--runtime", "runc"])
         .run_args(["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"])
         .authorized_key(public);
-    let known_hosts = std::env::temp_dir().join(format!("pallet-quickstart-known-hosts-{}", std::process::id()));
-    let options = RunOptions {
-        user: AdminUser::new("admin").private_key(&key),
-        image_user: Some(AdminUser::new("root").private_key(&key)),
-        ssh: SshOptions { host_keys: HostKeyPolicy::AcceptNew(known_hosts.clone()), ..SshOptions::default() },
-        ..RunOptions::default()
-    };
-    let op = converge(Arc::new(svc), groups, options);
-    let result = pallet::progress::watch(op, pallet::progress::Display::auto()).await;
-    let _ = std::fs::remove_file(&known_hosts);
-    match result {
-        Ok(report) => {
-            print!("{}", report.human());
-            if !report.created.is_empty() || !report.destroyed.is_empty() {
-                println!("created: {:?}; destroyed: {:?}", report.created, report.destroyed);
-            }
-            std::process::exit(report.exit_code());
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(1);
-        }
-    }
+    pallet::cli::App::new(groups())
+        .service("local", Arc::new(containers))
+        .admin_user(AdminUser::new("admin").private_key(&key))
+        .run()
+        .await
 }

@@ -36,7 +36,7 @@
 //! ```
 
 pub use pallet_runtime::{
-    action, compute, converge, facts, library, lift, node, operation, plan, progress, render, report, spec, transport,
+    action, cli, compute, converge, facts, library, lift, node, operation, plan, progress, render, report, spec, transport,
 };
 pub use pallet_runtime::{cluster_spec, group_spec, node_spec, plan_fn, server_spec};
 pub use stevedore;

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod action;
+pub mod cli;
 pub mod compute;
 pub mod converge;
 pub mod facts;

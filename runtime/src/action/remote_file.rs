@@ -263,10 +263,10 @@ impl Action for RemoteFile {
         let drift_check = if self.overwrite_changes {
             Script::new()
         } else {
+            let note = format!("note: {path} was edited outside pallet; applying would fail (set overwrite_changes to replace it)");
             script! {
                 if [ -e $p_dst ] && [ -e $p_rec ] && [ $(sha256sum < $p_dst | cut -d " " -f 1) != $(cat -- $p_rec) ] {
-                    echo #drift >&2;
-                    exit 1;
+                    if p_checking { echo #note; } else { echo #drift >&2; exit 1; }
                 }
             }
         };

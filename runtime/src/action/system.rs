@@ -34,8 +34,9 @@ impl Action for AuthorizeKey {
         }
         let (user, key) = (&self.user, &self.key);
         let no_home = format!("authorize_key: user {user} has no home directory");
+        let var = format!("u={user}");
         Ok(script! {
-            p_home=$(P_U=#user awk -F: "$1 == ENVIRON[\"P_U\"] { print $6 }" /etc/passwd);
+            p_home=$(awk -F: -v #var "$1 == u { print $6 }" /etc/passwd);
             if [ -z $p_home ] || [ ! -d $p_home ] { echo #no_home >&2; exit 1; }
             p_group=$(id -gn #user);
             if [ ! -d $p_home/.ssh ] { p_changed; p_checking || install -d -m 700 -o #user -g $p_group $p_home/.ssh; }

@@ -105,8 +105,9 @@ impl User {
     fn drift(&self) -> Script {
         let name = self.name.as_str();
         let field = |n: u32, want: &str| {
-            let prog = format!("$1 == ENVIRON[\"P_U\"] {{ print ${n} }}");
-            script! { [ $(P_U=#name awk -F: #prog /etc/passwd) != #want ] }
+            let prog = format!("$1 == u {{ print ${n} }}");
+            let var = format!("u={name}");
+            script! { [ $(awk -F: -v #var #prog /etc/passwd) != #want ] }
         };
         let mut tests: Vec<Script> = Vec::new();
         if let Some(h) = &self.opts.home {
@@ -128,7 +129,8 @@ impl User {
             tests.push(script! { ! id -Gn #name | tr " " "\n" | grep -qxF -- #g });
         }
         if let Some(h) = &self.opts.password_hash {
-            tests.push(script! { [ $(P_U=#name awk -F: "$1 == ENVIRON[\"P_U\"] { print $2 }" /etc/shadow) != #h ] });
+            let var = format!("u={name}");
+            tests.push(script! { [ $(awk -F: -v #var "$1 == u { print $2 }" /etc/shadow) != #h ] });
         }
         let mut s: Option<Script> = None;
         for t in tests {
@@ -154,7 +156,8 @@ impl Action for User {
         let name = self.name.as_str();
         let exists = f::user_exists(name);
         let create = f::create_user(name, &self.opts);
-        let locked = script! { P_U=#name awk -F: "$1 == ENVIRON[\"P_U\"] && $2 ~ /^!/ { f = 1 } END { exit !f }" /etc/shadow; };
+        let var = format!("u={name}");
+        let locked = script! { awk -F: -v #var "$1 == u && $2 ~ /^!/ { f = 1 } END { exit !f }" /etc/shadow; };
         Ok(match self.action {
             UserAction::Create => script! { if ! #exists { p_changed; p_checking || #create; } },
             UserAction::Manage => {
@@ -234,8 +237,9 @@ impl Action for Group {
         let gid = match self.opts.gid {
             Some(gid) => {
                 let modify = f::modify_group(name, gid);
+                let var = format!("g={name}");
                 script! {
-                    if [ $(P_G=#name awk -F: "$1 == ENVIRON[\"P_G\"] { print $3 }" /etc/group) != #gid ] {
+                    if [ $(awk -F: -v #var "$1 == g { print $3 }" /etc/group) != #gid ] {
                         p_changed; p_checking || #modify;
                     }
                 }

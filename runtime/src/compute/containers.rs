@@ -252,6 +252,10 @@ impl ComputeService for Containers {
         &self.engine
     }
 
+    fn creates_nodes(&self) -> bool {
+        true
+    }
+
     fn nodes(&self) -> BoxFuture<'_, Result<Vec<Node>, ComputeError>> {
         Box::pin(async move {
             let ids = self.managed_ids().await?;

@@ -1,6 +1,7 @@
 //! Compute services: providers of nodes (Pallet's `ComputeService`).
 
 pub mod containers;
+pub mod localhost;
 pub mod node_list;
 
 use crate::node::Node;
@@ -9,6 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use containers::Containers;
+pub use localhost::Localhost;
 pub use node_list::NodeList;
 
 /// A boxed future, for the object-safe service trait.
@@ -54,4 +56,10 @@ pub trait ComputeService: Send + Sync {
 
     /// Records state flag `flag` on `node` (e.g. `bootstrapped`).
     fn set_flag<'a>(&'a self, node: &'a Node, flag: &'a str) -> BoxFuture<'a, Result<(), ComputeError>>;
+
+    /// Does this service create its nodes (so their host keys are new to this controller and
+    /// accepted on first use)? Default: no.
+    fn creates_nodes(&self) -> bool {
+        false
+    }
 }

@@ -16,6 +16,21 @@ use tokio::task::JoinHandle;
 
 pub(crate) use engine::{members, run, Member};
 
+/// Connects to `node` as the admin user and detects its OS (one probe).
+///
+/// # Errors
+/// The connection or detection error, as text.
+pub async fn detect_os(node: &crate::node::Node, o: &RunOptions) -> Result<stevedore::Os, String> {
+    let t = engine::open(node, &o.user, o).await?;
+    let probe = crate::facts::probe_script(false);
+    let mut out = Vec::new();
+    let user = o.user.clone().no_sudo(true);
+    let r = t.run(&probe, &user, &mut |c: &[u8]| out.extend_from_slice(c)).await.map_err(|e| e.to_string());
+    t.close().await;
+    r?;
+    crate::facts::parse_probe(&out).map(|f| f.os).map_err(|e| e.to_string())
+}
+
 /// Options of `lift` and `converge` (Pallet's operation options).
 #[derive(Debug, Clone)]
 pub struct RunOptions {

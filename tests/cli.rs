@@ -1,0 +1,165 @@
+//! The command line of ops binaries (`pallet::cli`), through the example binaries `cargo test`
+//! builds: help, usage and configuration errors (exit 3), `plan` output, and `lift`/`check`/
+//! `converge`/`nodes` against a real SSH fleet with their JSON checked against
+//! `docs/report.schema.json`.
+
+use pallet_testkit::{Fleet, Quirk, USER};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let p = exe.parent().unwrap().parent().unwrap().join("examples").join(name);
+    assert!(p.exists(), "{} is missing: `cargo test` builds the examples", p.display());
+    p
+}
+
+fn run(name: &str, args: &[&str], cwd: Option<&Path>) -> Output {
+    let mut c = Command::new(bin(name));
+    c.args(args).env_remove("PALLET_CONFIG").env("XDG_CONFIG_HOME", "/nonexistent-pallet-config");
+    if let Some(d) = cwd {
+        c.current_dir(d);
+    }
+    c.output().unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("pallet-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn help_lists_every_command() {
+    let o = run("motd", &["--help"], None);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("help", text(&o).0);
+    for sub in ["converge", "lift", "nodes", "plan", "check", "destroy", "script"] {
+        let o = run("motd", &[sub, "--help"], None);
+        assert_eq!(o.status.code(), Some(0), "{sub}");
+        assert!(text(&o).0.contains(&format!("Usage: motd {sub}")), "{sub}: {}", text(&o).0);
+    }
+}
+
+#[test]
+fn usage_errors_exit_3() {
+    let d = temp("usage");
+    for (args, expect) in [
+        (&["frobnicate"][..], "unrecognized subcommand"),
+        (&["plan", "--os", "gentoo"][..], "unknown OS family `gentoo`"),
+        (&["script", "--os", "debian-12", "--group", "nope"][..], "no group `nope`; groups: app"),
+        (&["--concurrency", "many", "lift"][..], "invalid value 'many'"),
+        (&["lift"][..], "no compute service"),
+        (&["destroy", "app"][..], "no compute service"),
+    ] {
+        let o = run("motd", args, Some(&d));
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        assert!(err.contains(expect), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn invalid_configuration_names_file_line_and_expectation() {
+    let d = temp("config");
+    let cfg = d.join("bad.toml");
+    std::fs::write(&cfg, "default_service = \"lab\"\n\n[services.lab]\nprovider = \"nodelist\"\n").unwrap();
+    let o = run("motd", &["--config", cfg.to_str().unwrap(), "nodes"], None);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains(&format!("{}:4: unknown variant `nodelist`, expected one of `node-list`, `containers`, `localhost`", cfg.display())), "{err}");
+    // A project pallet.toml is read from the working directory.
+    std::fs::write(d.join("pallet.toml"), "[admin_user]\nusrname = \"x\"\n").unwrap();
+    let o = run("motd", &["nodes"], Some(&d));
+    assert_eq!(o.status.code(), Some(3));
+    assert!(text(&o).1.contains("pallet.toml:2: unknown field `usrname`"), "{}", text(&o).1);
+}
+
+#[test]
+fn plan_for_the_quickstart_matches_the_snapshot_and_passes_the_gate() {
+    let o = run("quickstart", &["plan", "--os", "debian-12"], None);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    insta::assert_snapshot!("quickstart_plan_debian_12", out);
+    let scripts: Vec<&str> = out.split("# ===== ").skip(1).collect();
+    assert_eq!(scripts.len(), 6, "bootstrap + configure for web-1, web-2, db-1");
+    for s in scripts {
+        let body: String = s.lines().skip(1).filter(|l| !l.starts_with("#   ")).map(|l| format!("{l}\n")).collect();
+        stevedore::gate::assert_passes(body);
+    }
+    // `script` renders the same scripts without the action lists, for any OS.
+    let o = run("quickstart", &["script", "--os", "ubuntu-24.04", "--group", "db", "--phase", "configure"], None);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out.contains("apt-get -q -y install redis-server") && out.contains("# ===== db-1 / configure (ubuntu 24.04) ====="), "{out}");
+}
+
+fn validate(json: &str) {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report.schema.json")).unwrap()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("not JSON ({e}): {json}"));
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&v).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:?}\n{json}");
+}
+
+#[test]
+fn lift_check_converge_nodes_against_a_fleet() {
+    let Some(fleet) = Fleet::start(&[Quirk::None; 3]) else { return };
+    let d = temp("fleet");
+    let inv: String = fleet
+        .hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| format!("[[node]]\nname = \"app-{}\"\ngroup = \"app\"\naddress = \"{}\"\nport = {}\n\n", i + 1, h.address, fleet.port))
+        .collect();
+    std::fs::write(d.join("inventory.toml"), inv).unwrap();
+    std::fs::write(
+        d.join("pallet.toml"),
+        format!(
+            "default_service = \"fleet\"\n[services.fleet]\nprovider = \"node-list\"\ninventory = \"inventory.toml\"\n[admin_user]\nusername = \"{USER}\"\nprivate_key = \"{}\"\n",
+            fleet.key.display()
+        ),
+    )
+    .unwrap();
+    let cli = |args: &[&str]| {
+        let mut a = vec!["--host-keys", "accept-new"];
+        a.extend_from_slice(args);
+        run("motd", &a, Some(&d))
+    };
+
+    let o = cli(&["--format", "json", "lift"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    validate(&text(&o).0);
+    let o = cli(&["check"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(!text(&o).0.contains("would change"));
+
+    // An edit outside pallet on one node: check reports exactly that file there, with its diff.
+    std::fs::write(fleet.hosts[1].path("/srv/app/motd"), "edited by hand\n").unwrap();
+    let o = cli(&["check"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    let changes: Vec<&str> = out.lines().filter(|l| l.starts_with("would change:")).collect();
+    assert_eq!(changes, ["would change: node app-2 phase configure: remote_file /srv/app/motd (content, 49 bytes) mode 0644"], "{out}");
+    assert!(out.contains("-edited by hand") && out.contains("+Welcome to app-2 (app group), managed by pallet."), "{out}");
+    let o = cli(&["--format", "json", "check"]);
+    assert_eq!(o.status.code(), Some(2));
+    validate(&text(&o).0);
+
+    let o = cli(&["--format", "json", "converge", "app=3"]);
+    assert_eq!(o.status.code(), Some(1), "the node list cannot replace the edited file without overwrite_changes: {}", text(&o).0);
+    validate(&text(&o).0);
+    let o = cli(&["--format", "json", "nodes"]);
+    assert_eq!(o.status.code(), Some(0));
+    validate(&text(&o).0);
+    let nodes: serde_json::Value = serde_json::from_str(&text(&o).0).unwrap();
+    assert_eq!(nodes.as_array().unwrap().len(), 3);
+    let o = cli(&["nodes"]);
+    assert!(text(&o).0.lines().nth(1).unwrap().starts_with("app-1"), "{}", text(&o).0);
+}
