@@ -80,7 +80,6 @@ async fn exactly_one_exec_per_node_per_phase() {
     // With the OS known, no detection probe: exactly one exec per phase.
     let known: Vec<Node> = nodes(&fleet, "app").into_iter().map(|n| n.os(Os::parse("debian-12").unwrap())).collect();
     let mut o = options(&fleet);
-    o.os_detect = false;
     o.phases = vec!["configure".into(), "deploy".into()];
     let report = lift(service(known), vec![g.clone()], o).await.unwrap();
     assert!(!report.failed(), "{}", report.human());

@@ -55,6 +55,30 @@ impl Host {
         PathBuf::from(abs)
     }
 
+    /// Runs `cmd` with `sh -c` as root inside this host's mount namespace (its own `/etc`,
+    /// `/home`, `/var`, `/srv`, `/tmp`), without SSH.
+    pub fn root_sh(&self, cmd: &str) -> std::process::Output {
+        Command::new("nsenter")
+            .args(["-t", &self.child.id().to_string(), "-m", "--", "sh", "-c", cmd])
+            .output()
+            .expect("nsenter runs")
+    }
+
+    /// The length of sshd's log now (to count only what a later run adds).
+    pub fn log_len(&self) -> u64 {
+        std::fs::metadata(self.dir.join("sshd.log")).map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// `(connections, exec requests)` sshd logged after offset `from` of its log.
+    pub fn counts_since(&self, from: u64) -> (usize, usize) {
+        let log = std::fs::read(self.dir.join("sshd.log")).unwrap_or_default();
+        let tail = String::from_utf8_lossy(log.get(from as usize..).unwrap_or_default()).into_owned();
+        (
+            tail.lines().filter(|l| l.contains("Accepted publickey")).count(),
+            tail.lines().filter(|l| l.contains("Starting session: command")).count(),
+        )
+    }
+
     /// The number of exec requests sshd logged (`Starting session: command`).
     pub fn exec_count(&self) -> usize {
         let log = std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default();

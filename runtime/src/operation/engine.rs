@@ -108,8 +108,10 @@ async fn connect_one(m: Member, o: Arc<RunOptions>, handshakes: Arc<Semaphore>) 
         Err(e) => return Err((m, e)),
     };
     let os = match (&m.node.os, o.os_detect) {
-        (Some(os), false) => os.clone(),
-        (known, _) => {
+        // An OS the inventory states is trusted: no probe (one exec per phase, nothing else).
+        (Some(os), _) => os.clone(),
+        (None, false) => return Err((m, "the node's OS is unknown and OS detection is off".to_string())),
+        (None, true) => {
             let check_sudo = user.uses_sudo() && user.sudo_password.is_none();
             let probe = probe_script(check_sudo);
             let mut out = Vec::new();
@@ -121,10 +123,7 @@ async fn connect_one(m: Member, o: Arc<RunOptions>, handshakes: Arc<Semaphore>) 
                 },
                 Ok(r) => {
                     let msg = String::from_utf8_lossy(&r.stderr).trim().to_string();
-                    match known {
-                        Some(os) => os.clone(),
-                        None => return Err((m, format!("OS detection failed: {msg}"))),
-                    }
+                    return Err((m, format!("OS detection failed: {msg}")));
                 }
                 Err(e) => return Err((m, e.to_string())),
             }

@@ -50,7 +50,8 @@ pub struct RunOptions {
     pub handshake_concurrency: usize,
     /// Each node's phase is cut off after this long.
     pub phase_timeout: Option<Duration>,
-    /// Detect each node's OS (default on). Off, nodes must carry their OS.
+    /// Detect the OS of nodes whose OS is not known (default on); a node that carries its OS
+    /// (e.g. `os = "debian-12"` in an inventory) is not probed. Off, every node must carry it.
     pub os_detect: bool,
     /// Groups that only run `settings`, so the targets' plans can read them.
     pub consider_groups: Vec<GroupSpec>,

@@ -1,0 +1,350 @@
+//! Side-by-side benchmark: pallet (the release-built `bench-ops` binary), pyinfra 3.10.0,
+//! ansible-core 2.19.14 and a one-connection-one-exec reference run the pyinfra-performance
+//! workload on the same fleet of isolated sshd hosts, first run and no-change run, several
+//! repetitions with the tool order rotating. Prints and writes `bench/RESULTS.md`.
+//!
+//! Run it through `bench/run.sh [N ...]` (root; builds release binaries, makes the Python venv).
+//! Environment: `REPS` (default 3), `TOOLS` (comma list, default all), `OUT` (results file).
+
+use pallet_testkit::{Fleet, Host, Quirk, USER};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TOOLS: [&str; 4] = ["pallet", "pyinfra", "ansible", "reference"];
+const RUN_LIMIT: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone)]
+struct Sample {
+    n: usize,
+    tool: String,
+    run: &'static str,
+    secs: f64,
+    ok: bool,
+    conns_per_host: f64,
+    execs_per_host: f64,
+}
+
+fn workload_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("workload")
+}
+
+fn reset(h: &Host) {
+    let o = h.root_sh(
+        "userdel -r pyinfra >/dev/null 2>&1; groupdel pyinfra >/dev/null 2>&1; \
+         rm -rf /home/pyinfra /var/log/pyinfra.log /tmp/pyinfra-* /home/*/.ansible /var/lib/pallet; \
+         ! id pyinfra >/dev/null 2>&1",
+    );
+    assert!(o.status.success(), "reset failed on {}", h.address);
+}
+
+fn state_ok(h: &Host) -> bool {
+    let file = workload_dir().join("test_file.txt");
+    h.root_sh(&format!(
+        "id pyinfra >/dev/null 2>&1 && [ \"$(stat -c %a:%U /var/log/pyinfra.log)\" = 777:pyinfra ] && \
+         cmp -s /home/pyinfra/test_file.txt {} && [ \"$(stat -c %U /home/pyinfra/test_file.txt)\" = pyinfra ]",
+        file.display()
+    ))
+    .status
+    .success()
+}
+
+/// Runs `cmd` (killed after the limit); returns success.
+fn timed(mut cmd: Command) -> (f64, bool) {
+    let t = Instant::now();
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("tool starts");
+    loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            let secs = t.elapsed().as_secs_f64();
+            if !st.success() {
+                let mut err = String::new();
+                let _ = std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err);
+                eprintln!("  exit {:?}: {}", st.code(), err.lines().rev().take(5).collect::<Vec<_>>().join(" | "));
+            }
+            return (secs, st.success());
+        }
+        if t.elapsed() > RUN_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return (t.elapsed().as_secs_f64(), false);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+struct Setup {
+    work: PathBuf,
+    venv: PathBuf,
+    ops: PathBuf,
+}
+
+fn reference_script() -> String {
+    let content = std::fs::read_to_string(workload_dir().join("test_file.txt")).unwrap();
+    format!(
+        "set -e\nid pyinfra >/dev/null 2>&1 || useradd -d /home/pyinfra -m -s /bin/bash pyinfra\n\
+         [ -e /var/log/pyinfra.log ] || touch /var/log/pyinfra.log\n\
+         [ \"$(stat -c %U /var/log/pyinfra.log)\" = pyinfra ] || chown pyinfra /var/log/pyinfra.log\n\
+         [ \"$(stat -c %a /var/log/pyinfra.log)\" = 777 ] || chmod 777 /var/log/pyinfra.log\n\
+         cat > /tmp/want <<'PALLET_EOF'\n{content}PALLET_EOF\n\
+         cmp -s /tmp/want /home/pyinfra/test_file.txt || {{ cp /tmp/want /home/pyinfra/test_file.txt.tmp && mv /home/pyinfra/test_file.txt.tmp /home/pyinfra/test_file.txt; }}\n\
+         [ \"$(stat -c %U /home/pyinfra/test_file.txt)\" = pyinfra ] || chown pyinfra /home/pyinfra/test_file.txt\n\
+         echo 'hi!'\n"
+    )
+}
+
+/// One `ssh host 'sudo -n sh -s' < script` per host, all at once.
+fn reference(fleet: &Fleet, script: &str) -> (f64, bool) {
+    let t = Instant::now();
+    let children: Vec<_> = fleet
+        .hosts
+        .iter()
+        .map(|h| {
+            let mut c = Command::new("ssh")
+                .arg("-i")
+                .arg(&fleet.key)
+                .args(["-p", &fleet.port.to_string(), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"])
+                .arg(format!("{USER}@{}", h.address))
+                .arg("sudo -n sh -s")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("ssh");
+            std::io::Write::write_all(c.stdin.as_mut().unwrap(), script.as_bytes()).unwrap();
+            drop(c.stdin.take());
+            c
+        })
+        .collect();
+    let ok = children.into_iter().all(|mut c| c.wait().map(|s| s.success()).unwrap_or(false));
+    (t.elapsed().as_secs_f64(), ok)
+}
+
+fn tool_command(tool: &str, s: &Setup, dir: &Path) -> Command {
+    match tool {
+        "pallet" => {
+            let mut c = Command::new(&s.ops);
+            c.args(["--config", "pallet.toml", "--host-keys", "accept-new", "-q", "lift"]).current_dir(dir);
+            c
+        }
+        "pyinfra" => {
+            let mut c = Command::new(s.venv.join("bin/pyinfra"));
+            c.args(["-y", "--sudo", "inventory.py"]).arg(workload_dir().join("deploy.py")).current_dir(dir);
+            c.env_remove("PYTHONDONTWRITEBYTECODE").env_remove("PYTHONUNBUFFERED");
+            c
+        }
+        "ansible" => {
+            let mut c = Command::new(s.venv.join("bin/ansible-playbook"));
+            c.arg(workload_dir().join("playbook.yml")).current_dir(dir).env("ANSIBLE_CONFIG", dir.join("ansible.cfg"));
+            c.env_remove("PYTHONDONTWRITEBYTECODE").env_remove("PYTHONUNBUFFERED");
+            c
+        }
+        _ => unreachable!(),
+    }
+}
+
+/// Stops the ControlMasters Ansible left (processes whose command line names our control dir).
+fn stop_masters(cp: &Path) {
+    let needle = cp.to_string_lossy().to_string();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(&needle) && String::from_utf8_lossy(&cmdline).starts_with("ssh") {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    }
+}
+
+fn write_configs(fleet: &Fleet, dir: &Path) {
+    let n = fleet.hosts.len();
+    let key = fleet.key.display();
+    let inv: String = fleet
+        .hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| format!("[[node]]\nname = \"bench-{}\"\ngroup = \"bench\"\naddress = \"{}\"\nport = {}\nos = \"debian-12\"\n\n", i + 1, h.address, fleet.port))
+        .collect();
+    std::fs::write(dir.join("inventory.toml"), inv).unwrap();
+    std::fs::write(
+        dir.join("pallet.toml"),
+        format!("default_service = \"fleet\"\n[services.fleet]\nprovider = \"node-list\"\ninventory = \"inventory.toml\"\n[admin_user]\nusername = \"{USER}\"\nprivate_key = \"{key}\"\n"),
+    )
+    .unwrap();
+    let hosts: Vec<String> = fleet
+        .hosts
+        .iter()
+        .map(|h| format!("(\"{}\", {{\"ssh_port\": {}, \"ssh_user\": \"{USER}\", \"ssh_key\": \"{key}\", \"ssh_known_hosts_file\": \"/dev/null\", \"ssh_strict_host_key_checking\": \"no\"}})", h.address, fleet.port))
+        .collect();
+    std::fs::write(dir.join("inventory.py"), format!("hosts = [\n    {}\n]\n", hosts.join(",\n    "))).unwrap();
+    let ini: String = fleet
+        .hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| format!("h{} ansible_host={} ansible_port={}\n", i + 1, h.address, fleet.port))
+        .collect();
+    std::fs::write(
+        dir.join("hosts.ini"),
+        format!("[all]\n{ini}\n[all:vars]\nansible_user={USER}\nansible_ssh_private_key_file={key}\nansible_python_interpreter=/usr/bin/python3\nansible_ssh_common_args=-o UserKnownHostsFile=/dev/null\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("ansible.cfg"),
+        format!(
+            "[defaults]\ninventory = {}\nforks = {n}\nhost_key_checking = False\ngathering = explicit\ninterpreter_python = /usr/bin/python3\n\n[ssh_connection]\npipelining = True\ncontrol_path_dir = {}\n",
+            dir.join("hosts.ini").display(),
+            dir.join("cp").display()
+        ),
+    )
+    .unwrap();
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[v.len() / 2]
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let sizes = if sizes.is_empty() { vec![1, 10, 50, 100] } else { sizes };
+    let reps: usize = std::env::var("REPS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    let tools: Vec<String> = std::env::var("TOOLS")
+        .map(|t| t.split(',').map(String::from).collect())
+        .unwrap_or_else(|_| TOOLS.iter().map(|s| s.to_string()).collect());
+    let work = PathBuf::from("/tmp/pallet-bench");
+    let setup = Setup {
+        venv: work.join("venv"),
+        ops: std::env::current_exe().unwrap().parent().unwrap().join("bench-ops"),
+        work: work.clone(),
+    };
+    let script = reference_script();
+    let started = Instant::now();
+    let mut samples: Vec<Sample> = Vec::new();
+    for &n in &sizes {
+        let fleet = Fleet::start(&vec![Quirk::None; n]).expect("the benchmark needs root and sshd");
+        let dir = setup.work.join(format!("n{n}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("cp")).unwrap();
+        write_configs(&fleet, &dir);
+        for rep in 0..reps {
+            let mut order = tools.clone();
+            order.rotate_left(rep % tools.len().max(1));
+            for tool in &order {
+                for h in &fleet.hosts {
+                    reset(h);
+                }
+                stop_masters(&dir.join("cp"));
+                for run in ["first", "second"] {
+                    std::thread::sleep(Duration::from_millis(500));
+                    let marks: Vec<u64> = fleet.hosts.iter().map(Host::log_len).collect();
+                    let (secs, ok) = match tool.as_str() {
+                        "reference" => reference(&fleet, &script),
+                        t => timed(tool_command(t, &setup, &dir)),
+                    };
+                    std::thread::sleep(Duration::from_millis(200));
+                    let state = fleet.hosts.iter().all(state_ok);
+                    let (c, e) = fleet
+                        .hosts
+                        .iter()
+                        .zip(&marks)
+                        .map(|(h, m)| h.counts_since(*m))
+                        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+                    let s = Sample {
+                        n,
+
+                        tool: tool.clone(),
+                        run,
+                        secs,
+                        ok: ok && state,
+                        conns_per_host: c as f64 / n as f64,
+                        execs_per_host: e as f64 / n as f64,
+                    };
+                    eprintln!("N={n} rep={rep} {tool:<9} {run:<6} {secs:7.2}s ok={} conns/host={:.1} execs/host={:.1}", s.ok, s.conns_per_host, s.execs_per_host);
+                    samples.push(s);
+                }
+            }
+        }
+        stop_masters(&dir.join("cp"));
+    }
+    let report = render(&samples, &sizes, &tools, reps, started.elapsed());
+    print!("{report}");
+    let out = std::env::var("OUT").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("RESULTS.md"));
+    std::fs::write(&out, report).unwrap();
+    eprintln!("wrote {}", out.display());
+}
+
+fn sh(cmd: &str) -> String {
+    Command::new("sh").arg("-c").arg(cmd).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
+}
+
+fn render(samples: &[Sample], sizes: &[usize], tools: &[String], reps: usize, took: Duration) -> String {
+    let med = |n: usize, tool: &str, run: &str| {
+        median(samples.iter().filter(|s| s.n == n && s.tool == tool && s.run == run && s.ok).map(|s| s.secs).collect())
+    };
+    let okc = |n: usize, tool: &str, run: &str| {
+        let all: Vec<&Sample> = samples.iter().filter(|s| s.n == n && s.tool == tool && s.run == run).collect();
+        format!("{}/{}", all.iter().filter(|s| s.ok).count(), all.len())
+    };
+    let mut o = String::new();
+    o.push_str("# Benchmark: pallet vs pyinfra vs Ansible on a loopback fleet\n\n");
+    o.push_str(&format!(
+        "Written by `bench/run.sh` on {} ({} CPUs, {}, {}); {reps} repetitions, tool order rotating; whole run {:.0} s.\n\n",
+        sh("date -u +%Y-%m-%dT%H:%MZ"),
+        sh("nproc"),
+        sh("uname -r"),
+        sh(". /etc/os-release; echo $PRETTY_NAME"),
+        took.as_secs_f64()
+    ));
+    o.push_str("Workload: pyinfra-performance (user, log file mode 777, a copied file, an echo), with sudo. Fleet: one isolated sshd per host on 127.x.y.z (pallet-testkit). ");
+    o.push_str("pallet: the release `bench-ops` binary, `lift` over a node-list inventory that states the OS (no probe). ");
+    o.push_str("pyinfra 3.10.0 (`--sudo`); ansible-core 2.19.14 (forks = N, pipelining, no fact gathering, ControlPersist default); reference: one `ssh host 'sudo -n sh -s' < script` per host, all at once.\n\n");
+    o.push_str("## Median wall time (s): first run / no-change run (successful runs / runs)\n\n| N |");
+    for t in tools {
+        o.push_str(&format!(" {t} |"));
+    }
+    o.push_str("\n|---:|");
+    for _ in tools {
+        o.push_str("---:|");
+    }
+    o.push('\n');
+    for &n in sizes {
+        o.push_str(&format!("| {n} |"));
+        for t in tools {
+            o.push_str(&format!(" {:.2} / {:.2} ({}) |", med(n, t, "first"), med(n, t, "second"), okc(n, t, "second")));
+        }
+        o.push('\n');
+    }
+    o.push_str("\n## Ratios of medians (pallet / other; below 1 = pallet faster): first / no-change\n\n| N | vs pyinfra | vs Ansible | vs reference |\n|---:|---:|---:|---:|\n");
+    for &n in sizes {
+        let r = |t: &str, run: &str| med(n, "pallet", run) / med(n, t, run);
+        o.push_str(&format!(
+            "| {n} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} |\n",
+            r("pyinfra", "first"),
+            r("pyinfra", "second"),
+            r("ansible", "first"),
+            r("ansible", "second"),
+            r("reference", "first"),
+            r("reference", "second")
+        ));
+    }
+    o.push_str("\n## SSH connections and exec requests per host per run (from sshd's logs)\n\n| N | tool | first: conns | first: execs | no-change: conns | no-change: execs |\n|---:|---|---:|---:|---:|---:|\n");
+    let mut per: BTreeMap<(usize, String), Vec<&Sample>> = BTreeMap::new();
+    for s in samples {
+        per.entry((s.n, s.tool.clone())).or_default().push(s);
+    }
+    for ((n, t), ss) in per {
+        let avg = |run: &str, f: fn(&Sample) -> f64| {
+            let v: Vec<f64> = ss.iter().filter(|s| s.run == run).map(|s| f(s)).collect();
+            v.iter().sum::<f64>() / v.len().max(1) as f64
+        };
+        o.push_str(&format!(
+            "| {n} | {t} | {:.1} | {:.1} | {:.1} | {:.1} |\n",
+            avg("first", |s| s.conns_per_host),
+            avg("first", |s| s.execs_per_host),
+            avg("second", |s| s.conns_per_host),
+            avg("second", |s| s.execs_per_host)
+        ));
+    }
+    o
+}
