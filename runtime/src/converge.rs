@@ -36,7 +36,11 @@ pub fn converge(compute: Arc<dyn ComputeService>, groups: Vec<GroupSpec>, option
                 return Err(OperationError::Failed(format!("group {} has no count to converge to", g.name())));
             }
         }
-        let nodes = compute.nodes().await.map_err(|e| OperationError::Failed(e.to_string()))?;
+        let group_names = groups.iter().map(|g| g.name()).collect::<Vec<_>>().join(", ");
+        let nodes = compute
+            .nodes()
+            .await
+            .map_err(|e| OperationError::Failed(format!("group(s) {group_names}: listing nodes on {}: {e}", compute.name())))?;
         let local_group_node = |g: &GroupSpec| {
             let mut n = Node::new(g.name(), g.name(), "localhost");
             n.local = true;
@@ -78,7 +82,10 @@ pub fn converge(compute: Arc<dyn ComputeService>, groups: Vec<GroupSpec>, option
             report.results.extend(r.results);
         }
         if !to_destroy.is_empty() {
-            compute.destroy_nodes(&to_destroy).await.map_err(|e| OperationError::Failed(e.to_string()))?;
+            compute
+                .destroy_nodes(&to_destroy)
+                .await
+                .map_err(|e| OperationError::Failed(format!("group(s) {group_names}: destroying nodes: {e}")))?;
             for n in &to_destroy {
                 let _ = tx.send(Event::Nodes { message: format!("destroyed {}", n.name) });
                 report.destroyed.push(n.name.clone());

@@ -187,7 +187,7 @@ impl Fleet {
             std::fs::write(
                 h.join("sshd_config"),
                 format!(
-                    "Port {port}\nListenAddress {address}\nHostKey {d}/host_key\nPidFile none\nAuthorizedKeysFile {keys}\nAllowUsers {USER} {PW_USER}\nStrictModes no\nPermitRootLogin no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\nUsePAM no\nUseDNS no\nPrintMotd no\nLogLevel VERBOSE\nMaxStartups 200:30:400\nMaxSessions 100\n",
+                    "Port {port}\nListenAddress {address}\nHostKey {d}/host_key\nPidFile none\nAuthorizedKeysFile {keys}\nAllowUsers {USER} {PW_USER}\nStrictModes no\nPermitRootLogin no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\nUsePAM no\nUseDNS no\nPrintMotd no\nSubsystem sftp /usr/lib/openssh/sftp-server\nLogLevel VERBOSE\nMaxStartups 200:30:400\nMaxSessions 100\n",
                     d = dir.display(),
                     keys = keys.display()
                 ),
