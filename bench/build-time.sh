@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Build-time cost of the macros: a crate with 200 `script!` and 50 `plan_fn!` invocations against
 # the same crate with the macro output replaced by string constants and builder calls. The
-# dependencies are built once (shared target dir); each crate is then rebuilt alone 3 times and
+# dependencies are built once (shared target dir); each crate is then rebuilt alone 5 times and
 # the median reported. Prints a markdown table (and appends it to bench/RESULTS.md with --append).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 work=$(mktemp -d /tmp/pallet-buildtime.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
 export CARGO_TARGET_DIR=$repo/target/buildtime
+# Whole-crate rebuilds: incremental compilation would reuse the unchanged crate.
+export CARGO_INCREMENTAL=0
 python3 - "$work" "$repo" <<'PY'
 import sys, os
 work, repo = sys.argv[1], sys.argv[2]
@@ -35,14 +37,14 @@ cargo build -q
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A t
 for crate in macro_heavy constants; do
-  t[$crate]=$(for i in 1 2 3; do
+  t[$crate]=$(for i in 1 2 3 4 5; do
     touch "$crate/src/lib.rs"
     s=$(date +%s.%N); cargo build -q -p "$crate"; e=$(date +%s.%N)
     echo "$e - $s" | bc
   done | median)
 done
 ratio=$(echo "scale=2; ${t[macro_heavy]} / ${t[constants]}" | bc)
-table=$(printf '## Build time of the macros (%s)\n\n| crate | rebuild (s, median of 3) |\n|---|---:|\n| 200 `script!` + 50 `plan_fn!` | %.2f |\n| same output as constants and builder calls | %.2f |\n| ratio | %s |\n' \
+table=$(printf '## Build time of the macros (%s)\n\n| crate | rebuild (s, median of 5) |\n|---|---:|\n| 200 `script!` + 50 `plan_fn!` | %.2f |\n| same output as constants and builder calls | %.2f |\n| ratio | %s |\n' \
   "$(date -u +%Y-%m-%d)" "${t[macro_heavy]}" "${t[constants]}" "$ratio")
 echo "$table"
 if [ "${1:-}" = --append ]; then printf '\n%s\n' "$table" >> "$repo/bench/RESULTS.md"; fi

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TOOLS: [&str; 4] = ["pallet", "pyinfra", "ansible", "reference"];
+const TOOLS: [&str; 5] = ["pallet", "pallet-keep", "pyinfra", "ansible", "reference"];
 const RUN_LIMIT: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone)]
@@ -126,6 +126,11 @@ fn tool_command(tool: &str, s: &Setup, dir: &Path) -> Command {
             c.args(["--config", "pallet.toml", "--host-keys", "accept-new", "-q", "lift"]).current_dir(dir);
             c
         }
+        "pallet-keep" => {
+            let mut c = Command::new(&s.ops);
+            c.args(["--config", "pallet.toml", "--host-keys", "accept-new", "--keep-connections", "600", "-q", "lift"]).current_dir(dir);
+            c
+        }
         "pyinfra" => {
             let mut c = Command::new(s.venv.join("bin/pyinfra"));
             c.args(["-y", "--sudo", "inventory.py"]).arg(workload_dir().join("deploy.py")).current_dir(dir);
@@ -142,8 +147,16 @@ fn tool_command(tool: &str, s: &Setup, dir: &Path) -> Command {
     }
 }
 
-/// Stops the ControlMasters Ansible left (processes whose command line names our control dir).
+/// Stops the ControlMasters Ansible and `pallet --keep-connections` left (ssh processes whose
+/// command line names their control directory), and forgets pallet's kept masters.
 fn stop_masters(cp: &Path) {
+    stop_masters_in(cp);
+    let pallet_cp = pallet::transport::ssh::default_control_dir();
+    stop_masters_in(&pallet_cp);
+    let _ = std::fs::remove_dir_all(pallet_cp.join("kept"));
+}
+
+fn stop_masters_in(cp: &Path) {
     let needle = cp.to_string_lossy().to_string();
     for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
@@ -297,7 +310,7 @@ fn render(samples: &[Sample], sizes: &[usize], tools: &[String], reps: usize, to
         took.as_secs_f64()
     ));
     o.push_str("Workload: pyinfra-performance (user, log file mode 777, a copied file, an echo), with sudo. Fleet: one isolated sshd per host on 127.x.y.z (pallet-testkit). ");
-    o.push_str("pallet: the release `bench-ops` binary, `lift` over a node-list inventory that states the OS (no probe). ");
+    o.push_str("pallet: the release `bench-ops` binary, `lift` over a node-list inventory that states the OS (no probe); pallet-keep: the same with `--keep-connections 600` (masters kept between runs, as Ansible's ControlPersist). ");
     o.push_str("pyinfra 3.10.0 (`--sudo`); ansible-core 2.19.14 (forks = N, pipelining, no fact gathering, ControlPersist default); reference: one `ssh host 'sudo -n sh -s' < script` per host, all at once.\n\n");
     o.push_str("## Median wall time (s): first run / no-change run (successful runs / runs)\n\n| N |");
     for t in tools {

@@ -88,6 +88,10 @@ struct Cli {
     /// Host key checking (containers this program creates always use accept-new).
     #[arg(long, global = true, value_enum, default_value_t = HostKeys::Strict)]
     host_keys: HostKeys,
+    /// Keep SSH masters running this many seconds after the run and reuse them in the next one
+    /// (like Ansible's ControlPersist).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    keep_connections: Option<u64>,
     /// More log output (RUST_LOG overrides).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -326,7 +330,11 @@ impl App {
         let mut o = RunOptions {
             user: admin,
             image_user: Some(image_user),
-            ssh: SshOptions { host_keys, ..SshOptions::default() },
+            ssh: SshOptions {
+                host_keys,
+                keep_connections: cli.keep_connections.map(std::time::Duration::from_secs),
+                ..SshOptions::default()
+            },
             ..RunOptions::default()
         };
         if let Some(c) = cli.concurrency {

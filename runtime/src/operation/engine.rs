@@ -344,6 +344,9 @@ pub(crate) async fn run(
             }
         }
         results.sort_by(|a, b| a.node.cmp(&b.node));
+        if let Some(hook) = &o.post_phase {
+            (hook.0)(phase, &results);
+        }
         report.results.extend(results);
         send(Event::PhaseFinished { phase: phase.clone() });
         if phase_failed {

@@ -59,6 +59,25 @@ pub struct RunOptions {
     pub check: bool,
     /// Where pallet keeps state on nodes (default `/var/lib/pallet`).
     pub state_dir: String,
+    /// Called after each phase with its results (Pallet's `:post-phase-f`).
+    pub post_phase: Option<PostPhaseHook>,
+}
+
+/// A function called after each phase with the phase name and its node results.
+#[derive(Clone)]
+pub struct PostPhaseHook(pub std::sync::Arc<dyn Fn(&str, &[crate::report::NodeResult]) + Send + Sync>);
+
+impl PostPhaseHook {
+    /// Wraps `f`.
+    pub fn new(f: impl Fn(&str, &[crate::report::NodeResult]) + Send + Sync + 'static) -> PostPhaseHook {
+        PostPhaseHook(std::sync::Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for PostPhaseHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PostPhaseHook(..)")
+    }
 }
 
 impl Default for RunOptions {
@@ -75,6 +94,7 @@ impl Default for RunOptions {
             consider_groups: Vec::new(),
             check: false,
             state_dir: "/var/lib/pallet".to_string(),
+            post_phase: None,
         }
     }
 }

@@ -34,6 +34,9 @@ pub struct SshOptions {
     pub jump_hosts: Vec<String>,
     /// An ssh_config file instead of `~/.ssh/config`.
     pub config_file: Option<PathBuf>,
+    /// Keep each master running this long after the run, idle, and reuse it in the next run
+    /// (opt-in, like Ansible's `ControlPersist`); `None` closes masters at the end of a run.
+    pub keep_connections: Option<Duration>,
 }
 
 impl Default for SshOptions {
@@ -45,6 +48,7 @@ impl Default for SshOptions {
             control_dir: default_control_dir(),
             jump_hosts: Vec::new(),
             config_file: None,
+            keep_connections: None,
         }
     }
 }
@@ -63,6 +67,34 @@ pub fn default_control_dir() -> PathBuf {
 pub struct SshTransport {
     session: Session,
     target: String,
+    /// Where to record the master for the next run, when masters are kept.
+    keep: Option<PathBuf>,
+}
+
+/// The file recording a kept master for `target` (`user@host:port`).
+fn kept_master_file(o: &SshOptions, target: &str) -> PathBuf {
+    let safe: String = target.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+    o.control_dir.join("kept").join(safe)
+}
+
+/// A master kept by an earlier run, if it still answers.
+async fn resume(file: &std::path::Path) -> Option<Session> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let mut lines = text.lines();
+    let ctl = PathBuf::from(lines.next()?);
+    let log = lines.next().filter(|l| !l.is_empty()).map(|l| PathBuf::from(l).into_boxed_path());
+    if !ctl.exists() {
+        return None;
+    }
+    let session = Session::resume_mux(ctl.into_boxed_path(), log);
+    match tokio::time::timeout(Duration::from_secs(2), session.check()).await {
+        Ok(Ok(())) => Some(session),
+        _ => {
+            // A dead master: forget it (its socket directory is openssh's to clean).
+            let _ = std::fs::remove_file(file);
+            None
+        }
+    }
 }
 
 impl SshTransport {
@@ -72,6 +104,12 @@ impl SshTransport {
     /// [`TransportError::Connect`] with what ssh reported.
     pub async fn connect(host: &str, port: u16, user: &AdminUser, o: &SshOptions) -> Result<SshTransport, TransportError> {
         let target = format!("{}@{host}:{port}", user.username);
+        let keep = o.keep_connections.map(|_| kept_master_file(o, &target));
+        if let Some(f) = &keep {
+            if let Some(session) = resume(f).await {
+                return Ok(SshTransport { session, target, keep });
+            }
+        }
         let err = |message: String| TransportError::Connect { target: target.clone(), message };
         std::fs::create_dir_all(&o.control_dir).map_err(|e| err(format!("control directory {}: {e}", o.control_dir.display())))?;
         {
@@ -93,6 +131,10 @@ impl SshTransport {
         if !o.jump_hosts.is_empty() {
             b.jump_hosts(&o.jump_hosts);
         }
+        if let Some(idle) = o.keep_connections {
+            let secs = std::num::NonZeroUsize::new(idle.as_secs().max(1) as usize).expect("at least 1");
+            b.control_persist(openssh::ControlPersist::IdleFor(secs));
+        }
         match &o.host_keys {
             HostKeyPolicy::Strict => {
                 b.known_hosts_check(KnownHosts::Strict);
@@ -111,7 +153,7 @@ impl SshTransport {
             Ok(Err(e)) => return Err(err(describe(&e))),
             Err(_) => return Err(err(format!("no answer within {limit:?}"))),
         };
-        Ok(SshTransport { session, target })
+        Ok(SshTransport { session, target, keep })
     }
 
     /// Runs `script` through the bootstrap command.
@@ -156,9 +198,29 @@ impl SshTransport {
         }
     }
 
-    /// Stops the master.
+    /// Stops the master, or, when masters are kept, leaves it running and records it for the
+    /// next run.
     pub async fn close(self) {
-        let _ = self.session.close().await;
+        match self.keep {
+            Some(file) => {
+                let (ctl, log) = self.session.detach();
+                let text = format!(
+                    "{}\n{}\n",
+                    ctl.display(),
+                    log.as_deref().map(|l| l.display().to_string()).unwrap_or_default()
+                );
+                if let Some(dir) = file.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                let tmp = file.with_extension("tmp");
+                if std::fs::write(&tmp, text).is_ok() {
+                    let _ = std::fs::rename(&tmp, &file);
+                }
+            }
+            None => {
+                let _ = self.session.close().await;
+            }
+        }
     }
 }
 
