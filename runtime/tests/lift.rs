@@ -236,3 +236,22 @@ async fn operations_can_be_cancelled_and_bounded() {
     op.cancel();
     assert_eq!(op.wait().await, Err(OperationError::Cancelled));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kept_masters_are_reused_by_the_next_run() {
+    let Some(fleet) = Fleet::start(&[Quirk::None; 3]) else { return };
+    let g = GroupSpec::new("app").phase("configure", |ctx: &mut Plan<'_>| ctx.add(file("/srv/kept")));
+    let known: Vec<Node> = nodes(&fleet, "app").into_iter().map(|n| n.os(Os::parse("debian-12").unwrap())).collect();
+    let mut o = options(&fleet);
+    o.ssh.control_dir = fleet.dir.join("cm");
+    o.ssh.keep_connections = Some(Duration::from_secs(60));
+    let first = lift(service(known.clone()), vec![g.clone()], o.clone()).await.unwrap();
+    assert!(!first.failed(), "{}", first.human());
+    let marks: Vec<u64> = fleet.hosts.iter().map(|h| h.log_len()).collect();
+    let second = lift(service(known), vec![g], o.clone()).await.unwrap();
+    assert!(!second.failed(), "{}", second.human());
+    for (h, m) in fleet.hosts.iter().zip(marks) {
+        assert_eq!(h.counts_since(m), (0, 1), "{}: no new connection, one exec", h.address);
+    }
+    assert_eq!(pallet_runtime::transport::ssh::close_kept(&o.ssh).await, 3);
+}

@@ -77,6 +77,21 @@ fn kept_master_file(o: &SshOptions, target: &str) -> PathBuf {
     o.control_dir.join("kept").join(safe)
 }
 
+/// Stops every master kept by earlier runs (`keep_connections`) under `o.control_dir`, and
+/// forgets them. Returns how many were stopped.
+pub async fn close_kept(o: &SshOptions) -> usize {
+    let dir = o.control_dir.join("kept");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        if let Some(session) = resume(&e.path()).await {
+            let _ = session.close().await;
+            n += 1;
+        }
+        let _ = std::fs::remove_file(e.path());
+    }
+    n
+}
+
 /// A master kept by an earlier run, if it still answers.
 async fn resume(file: &std::path::Path) -> Option<Session> {
     let text = std::fs::read_to_string(file).ok()?;
