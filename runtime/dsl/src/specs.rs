@@ -149,48 +149,49 @@ fn node_spec_calls(krate: &TokenStream, opts: &Opts, cx: &mut Ctxt) -> Vec<Token
     calls
 }
 
-/// An OS family written as an identifier (`Debian` or `debian`).
-fn os_family(krate: &TokenStream, v: &Expr, cx: &mut Ctxt) -> Option<TokenStream> {
+/// A name of one of the OS enums (`Family`, `Packager`) written as an identifier, case
+/// insensitive (`Debian`, `debian`): the path to its variant, or an error with a "did you mean".
+/// A value that is not a plain name is left to the type checker when `other_exprs` is set.
+fn os_name(
+    krate: &TokenStream,
+    v: &Expr,
+    cx: &mut Ctxt,
+    what: &str,
+    enum_name: &str,
+    variants: &[&'static str],
+    other_exprs: bool,
+) -> Option<TokenStream> {
     let Expr::Path(p) = v else {
-        cx.error(span_of(v), "`os_family` takes a family name: Debian, Ubuntu, Rhel, Centos, Rocky, Alma, Fedora, Amazon, Alpine, Arch, Opensuse");
+        if other_exprs {
+            return Some(quote!(#v));
+        }
+        cx.error(span_of(v), format!("expected {what} name: {}", variants.join(", ")));
         return None;
     };
     let last = p.path.segments.last()?.ident.to_string();
-    match Family::from_name(&last.to_lowercase()) {
-        Some(f) => {
-            let var = format_ident!("{}", f.variant(), span = span_of(v));
-            Some(quote!(#krate::__private::Family::#var))
+    match variants.iter().find(|n| n.eq_ignore_ascii_case(&last)) {
+        Some(n) => {
+            let (en, var) = (format_ident!("{enum_name}"), format_ident!("{n}", span = span_of(v)));
+            Some(quote!(#krate::__private::#en::#var))
         }
         None => {
-            let names: Vec<&str> = Family::ALL.iter().map(|f| f.variant()).collect();
             cx.error(
                 span_of(v),
-                format!("unknown OS family `{last}`{}; expected one of: {}", hint(&last, names.iter().copied()), names.join(", ")),
+                format!("unknown {what} `{last}`{}; expected one of: {}", hint(&last, variants.iter().copied()), variants.join(", ")),
             );
             None
         }
     }
 }
 
+fn os_family(krate: &TokenStream, v: &Expr, cx: &mut Ctxt) -> Option<TokenStream> {
+    let names: Vec<&'static str> = Family::ALL.iter().map(|f| f.variant()).collect();
+    os_name(krate, v, cx, "OS family", "Family", &names, false)
+}
+
 fn packager(krate: &TokenStream, v: &Expr, cx: &mut Ctxt) -> Option<TokenStream> {
-    let Expr::Path(p) = v else {
-        return Some(quote!(#v));
-    };
-    let last = p.path.segments.last()?.ident.to_string();
-    match Packager::from_name(&last.to_lowercase()) {
-        Some(pk) => {
-            let var = format_ident!("{}", pk.variant(), span = span_of(v));
-            Some(quote!(#krate::__private::Packager::#var))
-        }
-        None => {
-            let names: Vec<&str> = Packager::ALL.iter().map(|f| f.variant()).collect();
-            cx.error(
-                span_of(v),
-                format!("unknown package manager `{last}`{}; expected one of: {}", hint(&last, names.iter().copied()), names.join(", ")),
-            );
-            None
-        }
-    }
+    let names: Vec<&'static str> = Packager::ALL.iter().map(|p| p.variant()).collect();
+    os_name(krate, v, cx, "package manager", "Packager", &names, true)
 }
 
 /// A non-negative integer literal (or a non-literal expression, left to the type checker).

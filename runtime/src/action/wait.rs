@@ -4,37 +4,57 @@
 use super::{Action, ActionError, RenderContext};
 use stevedore::{script, Script};
 
+/// How often and how far apart a wait checks.
+#[derive(Debug, Clone, Copy)]
+struct Retry {
+    retries: u32,
+    standoff_secs: u32,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry { retries: 5, standoff_secs: 2 }
+    }
+}
+
+macro_rules! retry_builders {
+    ($t:ty) => {
+        impl $t {
+            /// How many checks after the first.
+            pub fn retries(mut self, n: u32) -> Self {
+                self.retry.retries = n;
+                self
+            }
+
+            /// Seconds between checks.
+            pub fn standoff(mut self, secs: u32) -> Self {
+                self.retry.standoff_secs = secs;
+                self
+            }
+        }
+    };
+}
+
 /// Waits until something listens on a TCP port.
 #[derive(Debug, Clone)]
 pub struct WaitForPort {
     port: u16,
     host: Option<String>,
-    retries: u32,
-    standoff_secs: u32,
+    retry: Retry,
 }
+
+retry_builders!(WaitForPort);
 
 /// Waits until a local process listens on TCP `port` (read from `/proc/net/tcp*`); with
 /// `.host(h)`, until `nc -z h port` connects. Defaults: 5 retries, 2 s apart.
 pub fn wait_for_port(port: u16) -> WaitForPort {
-    WaitForPort { port, host: None, retries: 5, standoff_secs: 2 }
+    WaitForPort { port, host: None, retry: Retry::default() }
 }
 
 impl WaitForPort {
     /// Checks a remote host with `nc -z` instead of local listeners.
     pub fn host(mut self, host: impl Into<String>) -> Self {
         self.host = Some(host.into());
-        self
-    }
-
-    /// How many checks after the first.
-    pub fn retries(mut self, n: u32) -> Self {
-        self.retries = n;
-        self
-    }
-
-    /// Seconds between checks.
-    pub fn standoff(mut self, secs: u32) -> Self {
-        self.standoff_secs = secs;
         self
     }
 }
@@ -49,8 +69,8 @@ impl Action for WaitForPort {
             "wait_for_port {}{} ({} retries, {} s apart)",
             self.host.as_deref().map(|h| format!("{h}:")).unwrap_or_default(),
             self.port,
-            self.retries,
-            self.standoff_secs
+            self.retry.retries,
+            self.retry.standoff_secs
         )
     }
 
@@ -65,8 +85,7 @@ impl Action for WaitForPort {
                 script! { cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -Eq #pattern; }
             }
         };
-        let fail = format!("{}: gave up after {} retries", self.describe(), self.retries);
-        Ok(retry_loop(check, self.retries, self.standoff_secs, &fail))
+        Ok(retry_loop(check, self.retry, &self.describe()))
     }
 }
 
@@ -75,31 +94,20 @@ impl Action for WaitForPort {
 pub struct WaitForFile {
     path: String,
     absent: bool,
-    retries: u32,
-    standoff_secs: u32,
+    retry: Retry,
 }
+
+retry_builders!(WaitForFile);
 
 /// Waits until `path` exists. Defaults: 5 retries, 2 s apart.
 pub fn wait_for_file(path: impl Into<String>) -> WaitForFile {
-    WaitForFile { path: path.into(), absent: false, retries: 5, standoff_secs: 2 }
+    WaitForFile { path: path.into(), absent: false, retry: Retry::default() }
 }
 
 impl WaitForFile {
     /// Waits until the file is gone instead.
     pub fn absent(mut self) -> Self {
         self.absent = true;
-        self
-    }
-
-    /// How many checks after the first.
-    pub fn retries(mut self, n: u32) -> Self {
-        self.retries = n;
-        self
-    }
-
-    /// Seconds between checks.
-    pub fn standoff(mut self, secs: u32) -> Self {
-        self.standoff_secs = secs;
         self
     }
 }
@@ -114,20 +122,21 @@ impl Action for WaitForFile {
             "wait_for_file {}{} ({} retries, {} s apart)",
             self.path,
             if self.absent { " absent" } else { "" },
-            self.retries,
-            self.standoff_secs
+            self.retry.retries,
+            self.retry.standoff_secs
         )
     }
 
     fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
         let path = &self.path;
         let check = if self.absent { script! { [ ! -e #path ]; } } else { script! { [ -e #path ]; } };
-        let fail = format!("{}: gave up after {} retries", self.describe(), self.retries);
-        Ok(retry_loop(check, self.retries, self.standoff_secs, &fail))
+        Ok(retry_loop(check, self.retry, &self.describe()))
     }
 }
 
-fn retry_loop(check: Script, retries: u32, standoff: u32, fail: &str) -> Script {
+fn retry_loop(check: Script, retry: Retry, what: &str) -> Script {
+    let fail = format!("{what}: gave up after {} retries", retry.retries);
+    let (retries, standoff) = (retry.retries, retry.standoff_secs);
     script! {
         p_n=0;
         until #check {

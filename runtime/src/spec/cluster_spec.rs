@@ -1,9 +1,7 @@
 //! Cluster specs: named sets of groups (Pallet's `cluster-spec`).
 
 use super::group_spec::{check_group_name, GroupNameError, GroupSpec};
-use super::node_spec::NodeSpec;
 use super::server_spec::ServerSpec;
-use crate::plan::Plan;
 
 /// A named set of group specs with cluster-wide roles, phases, extends and node spec.
 ///
@@ -57,36 +55,6 @@ impl ClusterSpec {
         self
     }
 
-    /// Adds a cluster-wide plan function to `phase`.
-    pub fn phase(mut self, phase: impl Into<String>, f: impl Fn(&mut Plan<'_>) + Send + Sync + 'static) -> Self {
-        self.server = self.server.phase(phase, f);
-        self
-    }
-
-    /// Adds a role to every group.
-    pub fn role(mut self, role: impl Into<String>) -> Self {
-        self.server = self.server.role(role);
-        self
-    }
-
-    /// Adds roles to every group.
-    pub fn roles<S: Into<String>>(mut self, roles: impl IntoIterator<Item = S>) -> Self {
-        self.server = self.server.roles(roles);
-        self
-    }
-
-    /// Sets the cluster-wide node spec.
-    pub fn node_spec(mut self, spec: NodeSpec) -> Self {
-        self.server = self.server.node_spec(spec);
-        self
-    }
-
-    /// Extends every group with `base` (its plan functions run last; see the type's docs).
-    pub fn extends(mut self, base: ServerSpec) -> Self {
-        self.server = self.server.extends(base);
-        self
-    }
-
     /// The expanded group specs.
     pub fn group_specs(&self) -> Vec<GroupSpec> {
         self.groups
@@ -115,3 +83,5 @@ impl ClusterSpec {
             .collect()
     }
 }
+
+super::forward_server_builders!(ClusterSpec);

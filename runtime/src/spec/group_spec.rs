@@ -1,10 +1,8 @@
 //! Group specs: a server spec with a name and a node count (Pallet's `group-spec`).
 
-use super::node_spec::NodeSpec;
 use super::phase::{PhaseMeta, PlanFn};
 use super::server_spec::ServerSpec;
 use crate::node::Node;
-use crate::plan::Plan;
 use std::sync::Arc;
 use stevedore::os::Packager;
 
@@ -130,12 +128,6 @@ impl GroupSpec {
         self
     }
 
-    /// Adds plan function `f` to `phase`.
-    pub fn phase(mut self, phase: impl Into<String>, f: impl Fn(&mut Plan<'_>) + Send + Sync + 'static) -> Self {
-        self.server = self.server.phase(phase, f);
-        self
-    }
-
     /// Adds an existing [`PlanFn`] to `phase`.
     pub fn phase_fn(mut self, phase: impl Into<String>, f: PlanFn) -> Self {
         self.server = self.server.phase_fn(phase, f);
@@ -154,33 +146,9 @@ impl GroupSpec {
         self
     }
 
-    /// Adds a role.
-    pub fn role(mut self, role: impl Into<String>) -> Self {
-        self.server = self.server.role(role);
-        self
-    }
-
-    /// Adds roles.
-    pub fn roles<S: Into<String>>(mut self, roles: impl IntoIterator<Item = S>) -> Self {
-        self.server = self.server.roles(roles);
-        self
-    }
-
-    /// Sets the node spec.
-    pub fn node_spec(mut self, spec: NodeSpec) -> Self {
-        self.server = self.server.node_spec(spec);
-        self
-    }
-
     /// Overrides the packager.
     pub fn packager(mut self, p: Packager) -> Self {
         self.server = self.server.packager(p);
-        self
-    }
-
-    /// Inherits from `base`.
-    pub fn extends(mut self, base: ServerSpec) -> Self {
-        self.server = self.server.extends(base);
         self
     }
 
@@ -190,3 +158,5 @@ impl GroupSpec {
         self
     }
 }
+
+super::forward_server_builders!(GroupSpec);

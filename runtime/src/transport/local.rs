@@ -1,8 +1,7 @@
 //! Running scripts with the local `sh` (Pallet's localhost executor).
 
-use super::{bootstrap_command, bootstrap_stdin, pump, AdminUser, ExecOutcome, TransportError};
+use super::{bootstrap_command, bootstrap_stdin, drive, AdminUser, ExecOutcome, TransportError};
 use std::process::Stdio;
-use tokio::io::AsyncWriteExt;
 
 /// Runs scripts on this machine.
 #[derive(Debug, Clone, Default)]
@@ -29,20 +28,9 @@ impl LocalTransport {
             .kill_on_drop(true)
             .spawn()
             .map_err(spawn_err)?;
-        let input = bootstrap_stdin(script, user);
-        let mut stdin = child.stdin.take().expect("piped");
-        let writer = async move {
-            let _ = stdin.write_all(&input).await;
-            drop(stdin);
-        };
-        let stdout = child.stdout.take().expect("piped");
-        let mut stderr = child.stderr.take().expect("piped");
-        let mut err = Vec::new();
-        let (_, out_res, _) = tokio::join!(writer, pump(stdout, on_stdout), async {
-            use tokio::io::AsyncReadExt;
-            let _ = stderr.read_to_end(&mut err).await;
-        });
-        out_res.map_err(spawn_err)?;
+        let (stdin, stdout, stderr) =
+            (child.stdin.take().expect("piped"), child.stdout.take().expect("piped"), child.stderr.take().expect("piped"));
+        let err = drive(stdin, stdout, stderr, bootstrap_stdin(script, user), on_stdout).await.map_err(spawn_err)?;
         let status = child.wait().await.map_err(spawn_err)?;
         Ok(ExecOutcome { exit_code: status.code(), stderr: err })
     }

@@ -215,6 +215,32 @@ impl Transport {
     }
 }
 
+/// Feeds `input` to a child's stdin (then closes it), hands its stdout to `on_stdout` as it
+/// arrives and collects its stderr, until both streams end.
+pub(crate) async fn drive<W, O, E>(
+    mut stdin: W,
+    stdout: O,
+    mut stderr: E,
+    input: Vec<u8>,
+    on_stdout: &mut (dyn FnMut(&[u8]) + Send),
+) -> std::io::Result<Vec<u8>>
+where
+    W: tokio::io::AsyncWrite + Unpin,
+    O: tokio::io::AsyncRead + Unpin,
+    E: tokio::io::AsyncRead + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let writer = async move {
+        let _ = stdin.write_all(&input).await;
+        let _ = stdin.shutdown().await;
+    };
+    let mut err = Vec::new();
+    let (_, out, _) = tokio::join!(writer, pump(stdout, on_stdout), async {
+        let _ = stderr.read_to_end(&mut err).await;
+    });
+    out.map(|()| err)
+}
+
 /// Reads `reader` to its end, handing each chunk to `f`.
 pub(crate) async fn pump<R: tokio::io::AsyncRead + Unpin>(
     mut reader: R,

@@ -1,11 +1,10 @@
 //! SSH through the system OpenSSH client: one ControlMaster per node per run (the `openssh`
 //! crate with native mux), every script an exec request on it.
 
-use super::{bootstrap_command, bootstrap_stdin, pump, AdminUser, ExecOutcome, TransportError};
+use super::{bootstrap_command, bootstrap_stdin, drive, AdminUser, ExecOutcome, TransportError};
 use openssh::{KnownHosts, Session, SessionBuilder, Stdio};
 use std::path::PathBuf;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
 
 /// How host keys are checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,21 +190,9 @@ impl SshTransport {
             .spawn()
             .await
             .map_err(|e| lost(describe(&e)))?;
-        let input = bootstrap_stdin(script, user);
-        let mut stdin = child.stdin().take().expect("piped");
-        let writer = async move {
-            let _ = stdin.write_all(&input).await;
-            let _ = stdin.shutdown().await;
-            drop(stdin);
-        };
-        let stdout = child.stdout().take().expect("piped");
-        let mut stderr = child.stderr().take().expect("piped");
-        let mut err = Vec::new();
-        let (_, out_res, _) = tokio::join!(writer, pump(stdout, on_stdout), async {
-            use tokio::io::AsyncReadExt;
-            let _ = stderr.read_to_end(&mut err).await;
-        });
-        out_res.map_err(|e| lost(e.to_string()))?;
+        let (stdin, stdout, stderr) =
+            (child.stdin().take().expect("piped"), child.stdout().take().expect("piped"), child.stderr().take().expect("piped"));
+        let err = drive(stdin, stdout, stderr, bootstrap_stdin(script, user), on_stdout).await.map_err(|e| lost(e.to_string()))?;
         match child.wait().await {
             Ok(status) => Ok(ExecOutcome { exit_code: status.code(), stderr: err }),
             Err(openssh::Error::RemoteProcessTerminated) => Ok(ExecOutcome { exit_code: None, stderr: err }),
