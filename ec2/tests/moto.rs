@@ -149,7 +149,7 @@ async fn converge_creates_tags_scales_down_and_terminates() {
     }
     let nodes = svc.nodes().await.unwrap();
     assert_eq!(nodes.len(), 3);
-    assert!(nodes.iter().all(|n| n.group == "web" && n.running && n.has_flag("bootstrapped") == false));
+    assert!(nodes.iter().all(|n| n.group == "web" && n.running && !n.has_flag("bootstrapped")));
 
     let c = aws_sdk_ec2::Client::new(&sdk_config(&moto.url).await);
     let sg = c.describe_security_groups().group_names("pallet-web").send().await.unwrap();

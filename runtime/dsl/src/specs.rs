@@ -352,10 +352,7 @@ pub fn group_spec(krate: &TokenStream, input: TokenStream) -> TokenStream {
             _ => calls.extend(server_calls(krate, o, &mut cx)),
         }
     }
-    if name.is_none() && !opts.0.iter().any(|o| o.key == "name") {
-        cx.error(Span::call_site(), "a group spec needs `name = \"...\"`");
-    }
-    let name = name.unwrap_or_else(|| quote!("invalid"));
+    let name = required_name(name, &opts, "group", &mut cx);
     let ok = quote!(#krate::spec::GroupSpec::new(#name) #(#calls)*);
     finish(cx, ok, quote!(#krate::spec::GroupSpec::new("invalid")))
 }
@@ -391,16 +388,23 @@ pub fn cluster_spec(krate: &TokenStream, input: TokenStream) -> TokenStream {
             _ => calls.extend(server_calls(krate, o, &mut cx)),
         }
     }
-    if name.is_none() && !opts.0.iter().any(|o| o.key == "name") {
-        cx.error(Span::call_site(), "a cluster spec needs `name = \"...\"`");
-    }
-    let name = name.unwrap_or_else(|| quote!("invalid"));
+    let name = required_name(name, &opts, "cluster", &mut cx);
     let ok = quote!(#krate::spec::ClusterSpec::new(#name) #(#calls)*);
     finish(cx, ok, quote!(#krate::spec::ClusterSpec::new("invalid")))
 }
 
 /// The group (or cluster) name: a string literal is checked as a DNS label at compile time;
 /// another expression is checked when the spec is built.
+/// The `name` a group or cluster spec was given, or `"invalid"` as a fallback
+/// (so one error does not cascade). Reports a missing `name` key; a present but
+/// bad one was already reported by [`group_name`].
+fn required_name(name: Option<TokenStream>, opts: &Opts, what: &str, cx: &mut Ctxt) -> TokenStream {
+    if name.is_none() && !opts.0.iter().any(|o| o.key == "name") {
+        cx.error(Span::call_site(), format!("a {what} spec needs `name = \"...\"`"));
+    }
+    name.unwrap_or_else(|| quote!("invalid"))
+}
+
 fn group_name(o: &Opt, what: &str, cx: &mut Ctxt) -> Option<TokenStream> {
     let v = o.expr(cx)?;
     match v {
