@@ -36,7 +36,8 @@
 //! ```
 
 pub use pallet_runtime::{
-    action, cli, compute, converge, facts, library, lift, node, operation, plan, progress, render, report, spec, transport,
+    action, cli, compute, converge, facts, library, lift, node, operation, plan, progress, render, report, spec,
+    transport,
 };
 pub use pallet_runtime::{cluster_spec, group_spec, node_spec, plan_fn, server_spec};
 pub use stevedore;
@@ -49,14 +50,14 @@ pub mod prelude {
     pub use pallet_runtime::converge::converge;
     pub use pallet_runtime::library::{automated_admin_user, bootstrap};
     pub use pallet_runtime::lift::lift;
-    pub use pallet_runtime::operation::RunOptions;
-    pub use pallet_runtime::report::{Report, Status};
-    pub use pallet_runtime::transport::AdminUser;
     pub use pallet_runtime::node::Node;
+    pub use pallet_runtime::operation::RunOptions;
     pub use pallet_runtime::plan::Plan;
+    pub use pallet_runtime::report::{Report, Status};
     pub use pallet_runtime::spec::{ClusterSpec, GroupSpec, NodeSpec, PhaseMeta, ServerSpec};
+    pub use pallet_runtime::transport::AdminUser;
     pub use pallet_runtime::{cluster_spec, group_spec, node_spec, plan_fn, server_spec};
     pub use stevedore::functions::ServiceAction;
     pub use stevedore::os::{Family, InitSystem, Os, Packager};
-    pub use stevedore::{script, script_fn, Script};
+    pub use stevedore::{Script, script, script_fn};
 }

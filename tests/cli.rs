@@ -72,7 +72,13 @@ fn invalid_configuration_names_file_line_and_expectation() {
     let o = run("motd", &["--config", cfg.to_str().unwrap(), "nodes"], None);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(3), "{err}");
-    assert!(err.contains(&format!("{}:4: unknown variant `nodelist`, expected one of `node-list`, `containers`, `localhost`", cfg.display())), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:4: unknown variant `nodelist`, expected one of `node-list`, `containers`, `localhost`",
+            cfg.display()
+        )),
+        "{err}"
+    );
     // A project pallet.toml is read from the working directory.
     std::fs::write(d.join("pallet.toml"), "[admin_user]\nusrname = \"x\"\n").unwrap();
     let o = run("motd", &["nodes"], Some(&d));
@@ -96,12 +102,18 @@ fn plan_for_the_quickstart_matches_the_snapshot_and_passes_the_gate() {
     let o = run("quickstart", &["script", "--os", "ubuntu-24.04", "--group", "db", "--phase", "configure"], None);
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(0));
-    assert!(out.contains("apt-get -q -y install redis-server") && out.contains("# ===== db-1 / configure (ubuntu 24.04) ====="), "{out}");
+    assert!(
+        out.contains("apt-get -q -y install redis-server")
+            && out.contains("# ===== db-1 / configure (ubuntu 24.04) ====="),
+        "{out}"
+    );
 }
 
 fn validate(json: &str) {
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report.schema.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report.schema.json")).unwrap(),
+    )
+    .unwrap();
     let v: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("not JSON ({e}): {json}"));
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors: Vec<String> = validator.iter_errors(&v).map(|e| format!("{e} at {}", e.instance_path())).collect();
@@ -116,7 +128,14 @@ fn lift_check_converge_nodes_against_a_fleet() {
         .hosts
         .iter()
         .enumerate()
-        .map(|(i, h)| format!("[[node]]\nname = \"app-{}\"\ngroup = \"app\"\naddress = \"{}\"\nport = {}\n\n", i + 1, h.address, fleet.port))
+        .map(|(i, h)| {
+            format!(
+                "[[node]]\nname = \"app-{}\"\ngroup = \"app\"\naddress = \"{}\"\nport = {}\n\n",
+                i + 1,
+                h.address,
+                fleet.port
+            )
+        })
         .collect();
     std::fs::write(d.join("inventory.toml"), inv).unwrap();
     std::fs::write(
@@ -146,14 +165,26 @@ fn lift_check_converge_nodes_against_a_fleet() {
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}{err}");
     let changes: Vec<&str> = out.lines().filter(|l| l.starts_with("would change:")).collect();
-    assert_eq!(changes, ["would change: node app-2 phase configure: remote_file /srv/app/motd (content, 49 bytes) mode 0644"], "{out}");
-    assert!(out.contains("-edited by hand") && out.contains("+Welcome to app-2 (app group), managed by pallet."), "{out}");
+    assert_eq!(
+        changes,
+        ["would change: node app-2 phase configure: remote_file /srv/app/motd (content, 49 bytes) mode 0644"],
+        "{out}"
+    );
+    assert!(
+        out.contains("-edited by hand") && out.contains("+Welcome to app-2 (app group), managed by pallet."),
+        "{out}"
+    );
     let o = cli(&["--format", "json", "check"]);
     assert_eq!(o.status.code(), Some(2));
     validate(&text(&o).0);
 
     let o = cli(&["--format", "json", "converge", "app=3"]);
-    assert_eq!(o.status.code(), Some(1), "the node list cannot replace the edited file without overwrite_changes: {}", text(&o).0);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the node list cannot replace the edited file without overwrite_changes: {}",
+        text(&o).0
+    );
     validate(&text(&o).0);
     let o = cli(&["--format", "json", "nodes"]);
     assert_eq!(o.status.code(), Some(0));

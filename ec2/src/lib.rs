@@ -13,13 +13,13 @@
 //! - An address map lets the SSH layer reach a node at another address than the one EC2 reports
 //!   (bastions, tests).
 
+use aws_sdk_ec2::Client;
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_ec2::primitives::Blob;
 use aws_sdk_ec2::types::{
-    Filter, InstanceMarketOptionsRequest, InstanceStateName, InstanceType, IpPermission, IpRange, MarketType, Placement,
-    ResourceType, SpotMarketOptions, Tag, TagSpecification,
+    Filter, InstanceMarketOptionsRequest, InstanceStateName, InstanceType, IpPermission, IpRange, MarketType,
+    Placement, ResourceType, SpotMarketOptions, Tag, TagSpecification,
 };
-use aws_sdk_ec2::Client;
 use pallet_runtime::compute::{BoxFuture, ComputeError, ComputeService};
 use pallet_runtime::node::Node;
 use pallet_runtime::spec::{GroupSpec, HardwarePreference, NodeSpec};
@@ -73,7 +73,13 @@ impl Ec2 {
             loader = loader.endpoint_url(u);
         }
         if let Some((id, secret)) = o.static_credentials {
-            loader = loader.credentials_provider(aws_sdk_ec2::config::Credentials::new(id, secret, None, None, "pallet-static"));
+            loader = loader.credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                id,
+                secret,
+                None,
+                None,
+                "pallet-static",
+            ));
         }
         if let Some(n) = o.max_attempts {
             loader = loader.retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(n));
@@ -138,7 +144,9 @@ impl Ec2 {
         n.id = id;
         n.private_ip = private;
         n.running = state == Some(InstanceStateName::Running);
-        n.flags = tag(STATE_TAG).map(|s| s.split(',').filter(|f| !f.is_empty()).map(String::from).collect()).unwrap_or_default();
+        n.flags = tag(STATE_TAG)
+            .map(|s| s.split(',').filter(|f| !f.is_empty()).map(String::from).collect())
+            .unwrap_or_default();
         if let Some(map) = &self.address_map {
             if let Some((addr, port)) = map(&n) {
                 n.primary_ip = addr;
@@ -165,9 +173,11 @@ impl Ec2 {
         if let Some(id) = &spec.image.image_id {
             return Ok(id.clone());
         }
-        let family = spec.image.os_family.ok_or_else(|| ComputeError::Config(format!(
-            "group {group}: the node spec needs an image id or an OS family to find an image"
-        )))?;
+        let family = spec.image.os_family.ok_or_else(|| {
+            ComputeError::Config(format!(
+                "group {group}: the node spec needs an image id or an OS family to find an image"
+            ))
+        })?;
         let version = spec.image.os_version_matches.clone().unwrap_or_default();
         let pattern = match family.name() {
             "debian" => format!("debian-{version}*"),
@@ -182,10 +192,9 @@ impl Ec2 {
         let resp = req.send().await.map_err(|e| Self::err(&format!("group {group}: find an image"), e))?;
         let mut images: Vec<_> = resp.images().iter().filter(|i| i.image_id().is_some()).collect();
         images.sort_by(|a, b| b.creation_date().cmp(&a.creation_date()));
-        images
-            .first()
-            .and_then(|i| i.image_id().map(String::from))
-            .ok_or_else(|| ComputeError::Config(format!("group {group}: no image matches `{pattern}` (family {family} {version})")))
+        images.first().and_then(|i| i.image_id().map(String::from)).ok_or_else(|| {
+            ComputeError::Config(format!("group {group}: no image matches `{pattern}` (family {family} {version})"))
+        })
     }
 
     async fn key_pair(&self) -> Result<Option<String>, ComputeError> {
@@ -261,7 +270,10 @@ impl Ec2 {
                 Some(InstanceStateName::Running) => return Ok(()),
                 Some(InstanceStateName::Pending) | None => {}
                 Some(other) => {
-                    return Err(ComputeError::Provider { service: "ec2".into(), message: format!("{id} went to {other:?}") });
+                    return Err(ComputeError::Provider {
+                        service: "ec2".into(),
+                        message: format!("{id} went to {other:?}"),
+                    });
                 }
             }
             if Instant::now() > deadline {
@@ -274,7 +286,14 @@ impl Ec2 {
         }
     }
 
-    async fn launch(&self, group: &GroupSpec, name: String, image: &str, sg: &str, key: Option<&str>) -> Result<Node, ComputeError> {
+    async fn launch(
+        &self,
+        group: &GroupSpec,
+        name: String,
+        image: &str,
+        sg: &str,
+        key: Option<&str>,
+    ) -> Result<Node, ComputeError> {
         let spec = group.server().get_node_spec();
         let g = group.name();
         let tags = TagSpecification::builder()
@@ -314,9 +333,18 @@ impl Ec2 {
         if let Err(e) = self.wait_running(&id).await {
             // It is tagged, but not usable: terminate it and report.
             let _ = self.client.terminate_instances().instance_ids(&id).send().await;
-            return Err(ComputeError::Provider { service: "ec2".into(), message: format!("group {g}: {e}; {id} terminated") });
+            return Err(ComputeError::Provider {
+                service: "ec2".into(),
+                message: format!("group {g}: {e}; {id} terminated"),
+            });
         }
-        let resp = self.client.describe_instances().instance_ids(&id).send().await.map_err(|e| Self::err(&format!("describe {id}"), e))?;
+        let resp = self
+            .client
+            .describe_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .map_err(|e| Self::err(&format!("describe {id}"), e))?;
         resp.reservations()
             .iter()
             .flat_map(|r| r.instances())
@@ -367,7 +395,11 @@ impl ComputeService for Ec2 {
         })
     }
 
-    fn create_nodes<'a>(&'a self, group: &'a GroupSpec, count: usize) -> BoxFuture<'a, Result<Vec<Node>, ComputeError>> {
+    fn create_nodes<'a>(
+        &'a self,
+        group: &'a GroupSpec,
+        count: usize,
+    ) -> BoxFuture<'a, Result<Vec<Node>, ComputeError>> {
         Box::pin(async move {
             let g = group.name();
             let spec = group.server().get_node_spec();

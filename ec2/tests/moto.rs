@@ -10,8 +10,8 @@ use pallet_runtime::node::Node;
 use pallet_runtime::operation::RunOptions;
 use pallet_runtime::plan::Plan;
 use pallet_runtime::spec::{GroupSpec, NodeSpec};
-use pallet_runtime::transport::ssh::{HostKeyPolicy, SshOptions};
 use pallet_runtime::transport::AdminUser;
+use pallet_runtime::transport::ssh::{HostKeyPolicy, SshOptions};
 use pallet_testkit::{Fleet, Quirk, USER};
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -24,8 +24,19 @@ struct Moto {
 }
 
 fn moto_server() -> Option<String> {
-    for c in [std::env::var("PALLET_MOTO_SERVER").unwrap_or_default(), "/opt/pallet-moto/bin/moto_server".into(), "moto_server".into()] {
-        if !c.is_empty() && Command::new("sh").arg("-c").arg(format!("command -v {c} >/dev/null")).status().map(|s| s.success()).unwrap_or(false) {
+    for c in [
+        std::env::var("PALLET_MOTO_SERVER").unwrap_or_default(),
+        "/opt/pallet-moto/bin/moto_server".into(),
+        "moto_server".into(),
+    ] {
+        if !c.is_empty()
+            && Command::new("sh")
+                .arg("-c")
+                .arg(format!("command -v {c} >/dev/null"))
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false)
+        {
             return Some(c);
         }
     }
@@ -94,9 +105,9 @@ async fn service(url: &str, fleet: Option<&Fleet>) -> Ec2 {
         max_attempts: Some(2),
         static_credentials: credentials(),
     })
-        .await
-        .admin_key(USER, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPalletTestKeyxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx test")
-        .running_timeout(Duration::from_secs(60));
+    .await
+    .admin_key(USER, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPalletTestKeyxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx test")
+    .running_timeout(Duration::from_secs(60));
     match fleet {
         Some(f) => {
             let hosts: Vec<(String, u16)> = f.hosts.iter().map(|h| (h.address.clone(), f.port)).collect();
@@ -161,7 +172,18 @@ async fn converge_creates_tags_scales_down_and_terminates() {
         let keys: Vec<&str> = i.tags().iter().filter_map(|t| t.key()).collect();
         assert!(keys.contains(&"pallet:group") && keys.contains(&"Name"), "untagged instance {:?}", i.instance_id());
     }
-    assert_eq!(c.describe_instances().send().await.unwrap().reservations().iter().flat_map(|r| r.instances()).filter(|i| i.instance_type().map(|t| t.as_str()) == Some("t3.micro")).count(), 3);
+    assert_eq!(
+        c.describe_instances()
+            .send()
+            .await
+            .unwrap()
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter(|i| i.instance_type().map(|t| t.as_str()) == Some("t3.micro"))
+            .count(),
+        3
+    );
 
     let down = converge(svc.clone(), vec![web(&image, 1)], options(&fleet)).await.unwrap();
     assert!(!down.failed(), "{}", down.human());
@@ -187,14 +209,20 @@ async fn an_unknown_image_is_a_clear_error_naming_the_group() {
     let Some(moto) = Moto::start() else { return };
     let Some(fleet) = Fleet::start(&[Quirk::None; 1]) else { return };
     let svc = std::sync::Arc::new(service(&moto.url, Some(&fleet)).await);
-    let g = GroupSpec::new("web").count(2).node_spec(NodeSpec::new().os_family(stevedore::os::Family::Arch).os_version_matches("2099"));
+    let g = GroupSpec::new("web")
+        .count(2)
+        .node_spec(NodeSpec::new().os_family(stevedore::os::Family::Arch).os_version_matches("2099"));
     let r = converge(svc.clone(), vec![g], options(&fleet)).await.unwrap();
     assert!(r.failed());
     let err = r.results.iter().find_map(|x| x.error.clone()).unwrap();
     assert!(err.contains("group web") && err.contains("no image matches `arch*2099*`"), "{err}");
     assert!(svc.nodes().await.unwrap().is_empty());
     let c = aws_sdk_ec2::Client::new(&sdk_config(&moto.url).await);
-    assert_eq!(c.describe_instances().send().await.unwrap().reservations().len(), 0, "no instance at all, tagged or not");
+    assert_eq!(
+        c.describe_instances().send().await.unwrap().reservations().len(),
+        0,
+        "no instance at all, tagged or not"
+    );
 }
 
 /// A fake EC2 endpoint answering every request with one error.
@@ -206,8 +234,14 @@ fn fake_endpoint(status: u16, code: &'static str, message: &'static str) -> Stri
             let Ok(mut s) = s else { continue };
             let mut buf = [0u8; 65536];
             let _ = s.read(&mut buf);
-            let body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>pallet-test</RequestID></Response>");
-            let _ = write!(s, "HTTP/1.1 {status} Error\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            let body = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>pallet-test</RequestID></Response>"
+            );
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status} Error\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
         }
     });
     format!("http://127.0.0.1:{port}")

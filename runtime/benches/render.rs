@@ -1,8 +1,8 @@
 //! Rendering a 100-action plan for one OS into its phase script.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use pallet_runtime::action::*;
-use pallet_runtime::render::{render_phase, RenderOptions};
+use pallet_runtime::render::{RenderOptions, render_phase};
 use std::hint::black_box;
 use stevedore::Os;
 
@@ -11,7 +11,12 @@ fn plan() -> Vec<Box<dyn Action>> {
     for i in 0..100 {
         v.push(match i % 5 {
             0 => Box::new(package(format!("pkg-{i}"))),
-            1 => Box::new(remote_file(format!("/etc/app/conf-{i}")).content(format!("key = {i}\nother = 'x'\n")).owner("root").mode(0o644)),
+            1 => Box::new(
+                remote_file(format!("/etc/app/conf-{i}"))
+                    .content(format!("key = {i}\nother = 'x'\n"))
+                    .owner("root")
+                    .mode(0o644),
+            ),
             2 => Box::new(directory(format!("/srv/d{i}")).owner("www-data").mode(0o755)),
             3 => Box::new(user(format!("user{i}")).shell("/bin/sh").groups(["adm"])),
             _ => Box::new(service(format!("svc{i}")).start().enable(true)),

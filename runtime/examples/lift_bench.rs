@@ -15,8 +15,8 @@ use pallet_runtime::node::Node;
 use pallet_runtime::operation::RunOptions;
 use pallet_runtime::plan::Plan;
 use pallet_runtime::spec::GroupSpec;
-use pallet_runtime::transport::ssh::{HostKeyPolicy, SshOptions};
 use pallet_runtime::transport::AdminUser;
+use pallet_runtime::transport::ssh::{HostKeyPolicy, SshOptions};
 use pallet_testkit::{Fleet, Quirk, USER};
 use std::sync::Arc;
 use std::time::Instant;
@@ -49,7 +49,10 @@ async fn main() {
         let group = GroupSpec::new("bench").phase("configure", workload);
         let options = || RunOptions {
             user: AdminUser::new(USER).private_key(&fleet.key),
-            ssh: SshOptions { host_keys: HostKeyPolicy::AcceptNew(fleet.dir.join("known_hosts")), ..SshOptions::default() },
+            ssh: SshOptions {
+                host_keys: HostKeyPolicy::AcceptNew(fleet.dir.join("known_hosts")),
+                ..SshOptions::default()
+            },
             ..RunOptions::default()
         };
         let t = Instant::now();

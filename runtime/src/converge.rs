@@ -9,9 +9,9 @@
 
 use crate::compute::ComputeService;
 use crate::node::Node;
-use crate::operation::{members, run, Event, Member, Operation, OperationError, RunOptions};
+use crate::operation::{Event, Member, Operation, OperationError, RunOptions, members, run};
 use crate::report::Report;
-use crate::spec::{GroupSpec, BOOTSTRAP};
+use crate::spec::{BOOTSTRAP, GroupSpec};
 use std::sync::Arc;
 
 /// The group-level phase run on nodes about to be destroyed.
@@ -37,10 +37,9 @@ pub fn converge(compute: Arc<dyn ComputeService>, groups: Vec<GroupSpec>, option
             }
         }
         let group_names = groups.iter().map(|g| g.name()).collect::<Vec<_>>().join(", ");
-        let nodes = compute
-            .nodes()
-            .await
-            .map_err(|e| OperationError::Failed(format!("group(s) {group_names}: listing nodes on {}: {e}", compute.name())))?;
+        let nodes = compute.nodes().await.map_err(|e| {
+            OperationError::Failed(format!("group(s) {group_names}: listing nodes on {}: {e}", compute.name()))
+        })?;
         let local_group_node = |g: &GroupSpec| {
             let mut n = Node::new(g.name(), g.name(), "localhost");
             n.local = true;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use stevedore::os::InitSystem;
-use stevedore::{script, Os};
+use stevedore::{Os, script};
 
 /// What the probe learned about a node.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -109,7 +109,9 @@ mod tests {
 
     #[test]
     fn sudo_refusal_is_reported() {
-        let out = format!("{MARK} os-release-begin\nID=debian\n{MARK} os-release-end\n{MARK} sudo fail sudo: a password is required\n");
+        let out = format!(
+            "{MARK} os-release-begin\nID=debian\n{MARK} os-release-end\n{MARK} sudo fail sudo: a password is required\n"
+        );
         assert_eq!(parse_probe(out.as_bytes()), Err(FactsError::Sudo("sudo: a password is required".into())));
     }
 }

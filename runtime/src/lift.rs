@@ -3,7 +3,7 @@
 
 use crate::compute::ComputeService;
 use crate::node::Node;
-use crate::operation::{members, run, Member, Operation, OperationError, RunOptions};
+use crate::operation::{Member, Operation, OperationError, RunOptions, members, run};
 use crate::spec::GroupSpec;
 use std::sync::Arc;
 

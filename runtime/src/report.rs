@@ -163,7 +163,13 @@ impl Report {
                 let _ = writeln!(out, "  {e}");
             }
             for a in r.actions.iter().filter(|a| a.status == Status::Failed) {
-                let _ = writeln!(out, "  action {} ({}): exit code {}", a.index, a.description, a.exit_code.map_or("-".into(), |c| c.to_string()));
+                let _ = writeln!(
+                    out,
+                    "  action {} ({}): exit code {}",
+                    a.index,
+                    a.description,
+                    a.exit_code.map_or("-".into(), |c| c.to_string())
+                );
                 for l in a.stderr.lines() {
                     let _ = writeln!(out, "    | {l}");
                 }

@@ -4,45 +4,156 @@
 mod support;
 
 use pallet_runtime::action::*;
-use pallet_runtime::render::{render_phase, RenderOptions};
+use pallet_runtime::render::{RenderOptions, render_phase};
 use stevedore::functions::ServiceAction;
 use stevedore::os::Packager;
-use stevedore::{gate, script, Os};
+use stevedore::{Os, gate, script};
 
 fn oses() -> Vec<Os> {
-    ["debian-12", "ubuntu-24.04", "rhel-9", "centos-7", "centos-6", "fedora-40", "amazon-2023", "alpine-3.20", "arch", "opensuse-15.6"]
-        .iter()
-        .map(|s| Os::parse(s).unwrap())
-        .collect()
+    [
+        "debian-12",
+        "ubuntu-24.04",
+        "rhel-9",
+        "centos-7",
+        "centos-6",
+        "fedora-40",
+        "amazon-2023",
+        "alpine-3.20",
+        "arch",
+        "opensuse-15.6",
+    ]
+    .iter()
+    .map(|s| Os::parse(s).unwrap())
+    .collect()
 }
 
 fn catalogue() -> Vec<(&'static str, Vec<Box<dyn Action>>)> {
     vec![
         ("exec_script", actions![exec_script(script! { echo hello > /tmp/hello; })]),
         ("exec_checked_script", actions![exec_checked_script("migrate", script! { ./migrate --all; })]),
-        ("package", actions![package("nginx"), package("telnet").remove(), package("openssl").upgrade(), package("exim4").purge()]),
-        ("packages", actions![packages().apt(["libssl-dev"]).dnf(["openssl-devel"]).yum(["openssl-devel"]).apk(["openssl-dev"]).pacman(["openssl"]).zypper(["libopenssl-devel"])]),
-        ("package_manager", actions![package_manager(PackageManager::Update), package_manager(PackageManager::Upgrade)]),
+        (
+            "package",
+            actions![
+                package("nginx"),
+                package("telnet").remove(),
+                package("openssl").upgrade(),
+                package("exim4").purge()
+            ],
+        ),
+        (
+            "packages",
+            actions![
+                packages()
+                    .apt(["libssl-dev"])
+                    .dnf(["openssl-devel"])
+                    .yum(["openssl-devel"])
+                    .apk(["openssl-dev"])
+                    .pacman(["openssl"])
+                    .zypper(["libopenssl-devel"])
+            ],
+        ),
+        (
+            "package_manager",
+            actions![package_manager(PackageManager::Update), package_manager(PackageManager::Upgrade)],
+        ),
         ("package_manager_proxy", actions![package_manager(PackageManager::Proxy("http://proxy.invalid:3128".into()))]),
-        ("package_source", actions![
-            package_source("example")
-                .apt("https://repo.invalid/debian", "bookworm", ["main"], Some(b"-----BEGIN PGP PUBLIC KEY BLOCK-----\nabc\n-----END PGP PUBLIC KEY BLOCK-----\n".to_vec()))
-                .yum("https://repo.invalid/el/$releasever", Some("https://repo.invalid/key.asc".into())),
-            package("example-tool"),
-        ]),
-        ("remote_file", actions![remote_file("/etc/motd").content("Welcome\n").owner("root").group("root").mode(0o644).flag_on_changed("motd")]),
-        ("remote_file_url", actions![remote_file("/opt/tool.tar.gz").url("https://example.invalid/tool.tar.gz", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")]),
-        ("remote_file_verify", actions![remote_file("/etc/app.conf").template("port = {{port}}\n", [("port", "8080")]).verify(script! { app --check-config $1; }).overwrite_changes(true).backup(false)]),
+        (
+            "package_source",
+            actions![
+                package_source("example")
+                    .apt(
+                        "https://repo.invalid/debian",
+                        "bookworm",
+                        ["main"],
+                        Some(
+                            b"-----BEGIN PGP PUBLIC KEY BLOCK-----\nabc\n-----END PGP PUBLIC KEY BLOCK-----\n".to_vec()
+                        )
+                    )
+                    .yum("https://repo.invalid/el/$releasever", Some("https://repo.invalid/key.asc".into())),
+                package("example-tool"),
+            ],
+        ),
+        (
+            "remote_file",
+            actions![
+                remote_file("/etc/motd")
+                    .content("Welcome\n")
+                    .owner("root")
+                    .group("root")
+                    .mode(0o644)
+                    .flag_on_changed("motd")
+            ],
+        ),
+        (
+            "remote_file_url",
+            actions![remote_file("/opt/tool.tar.gz").url(
+                "https://example.invalid/tool.tar.gz",
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            )],
+        ),
+        (
+            "remote_file_verify",
+            actions![
+                remote_file("/etc/app.conf")
+                    .template("port = {{port}}\n", [("port", "8080")])
+                    .verify(script! { app --check-config $1; })
+                    .overwrite_changes(true)
+                    .backup(false)
+            ],
+        ),
         ("remote_file_secret", actions![remote_file("/etc/app/token").content("s3cr3t").secret(true).mode(0o600)]),
-        ("remote_directory", actions![remote_directory("/opt/app").url("https://example.invalid/app.tar.gz", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855").strip_components(1).owner("app")]),
+        (
+            "remote_directory",
+            actions![
+                remote_directory("/opt/app")
+                    .url(
+                        "https://example.invalid/app.tar.gz",
+                        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+                    )
+                    .strip_components(1)
+                    .owner("app")
+            ],
+        ),
         ("file", actions![file("/var/log/app.log").owner("app").mode(0o640), file("/tmp/old").absent()]),
-        ("directory", actions![directory("/srv/app").owner("app").group("app").mode(0o750).recursive(true), directory("/srv/old").absent()]),
+        (
+            "directory",
+            actions![
+                directory("/srv/app").owner("app").group("app").mode(0o750).recursive(true),
+                directory("/srv/old").absent()
+            ],
+        ),
         ("symbolic_link", actions![symbolic_link("/srv/app/releases/2", "/srv/app/current")]),
-        ("sed", actions![sed("/etc/ssh/sshd_config", [("^#?PasswordAuthentication .*", "PasswordAuthentication no")]).restriction("/^#?Pass/")]),
-        ("line_in_file", actions![line_in_file("/etc/sysctl.conf", "vm.swappiness=10").regexp("^vm.swappiness="), line_in_file("/etc/hosts.deny", "ALL: ALL").absent()]),
-        ("user", actions![user("deploy").home("/home/deploy").create_home(true).shell("/bin/bash").groups(["adm"]), user("old").action(UserAction::Remove).remove_home(true), user("guest").action(UserAction::Lock)]),
+        (
+            "sed",
+            actions![
+                sed("/etc/ssh/sshd_config", [("^#?PasswordAuthentication .*", "PasswordAuthentication no")])
+                    .restriction("/^#?Pass/")
+            ],
+        ),
+        (
+            "line_in_file",
+            actions![
+                line_in_file("/etc/sysctl.conf", "vm.swappiness=10").regexp("^vm.swappiness="),
+                line_in_file("/etc/hosts.deny", "ALL: ALL").absent()
+            ],
+        ),
+        (
+            "user",
+            actions![
+                user("deploy").home("/home/deploy").create_home(true).shell("/bin/bash").groups(["adm"]),
+                user("old").action(UserAction::Remove).remove_home(true),
+                user("guest").action(UserAction::Lock)
+            ],
+        ),
         ("group", actions![group("web").system(true).gid(990), group("old").remove()]),
-        ("service", actions![service("nginx").start().enable(true), service("nginx").restart().if_flag("site"), service("cups").stop().enable(false)]),
+        (
+            "service",
+            actions![
+                service("nginx").start().enable(true),
+                service("nginx").restart().if_flag("site"),
+                service("cups").stop().enable(false)
+            ],
+        ),
         ("service_status_only", actions![service("sshd").action(ServiceAction::Status)]),
         ("authorize_key", actions![authorize_key("deploy", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9v deploy@laptop")]),
         ("sudoers", actions![sudoers("deploy", ["deploy ALL=(ALL) NOPASSWD:ALL"])]),
@@ -109,7 +220,8 @@ fn package_work_is_merged_into_one_call_first() {
 #[test]
 fn unsupported_os_is_reported_before_anything_runs() {
     let gentoo = Os::from_os_release("ID=gentoo\nVERSION_ID=2.15\n").unwrap();
-    let err = render_phase(&actions![file("/tmp/x"), package("vim")], &gentoo, &RenderOptions::new("configure", "n")).unwrap_err();
+    let err = render_phase(&actions![file("/tmp/x"), package("vim")], &gentoo, &RenderOptions::new("configure", "n"))
+        .unwrap_err();
     assert_eq!(err.index, 1);
     assert!(err.to_string().contains("no implementation for gentoo 2.15"), "{err}");
 }

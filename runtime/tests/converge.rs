@@ -9,8 +9,8 @@ use pallet_runtime::operation::{Event, OperationError, RunOptions};
 use pallet_runtime::plan::Plan;
 use pallet_runtime::report::{Report, Status};
 use pallet_runtime::spec::{GroupSpec, NodeSpec};
-use pallet_runtime::transport::ssh::{HostKeyPolicy, SshOptions};
 use pallet_runtime::transport::AdminUser;
+use pallet_runtime::transport::ssh::{HostKeyPolicy, SshOptions};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
@@ -68,7 +68,10 @@ impl Env {
         RunOptions {
             user: AdminUser::new("admin").private_key(&self.key),
             image_user: Some(AdminUser::new("root").private_key(&self.key)),
-            ssh: SshOptions { host_keys: HostKeyPolicy::AcceptNew(self.dir.join(format!("known_hosts-{}", rand()))), ..SshOptions::default() },
+            ssh: SshOptions {
+                host_keys: HostKeyPolicy::AcceptNew(self.dir.join(format!("known_hosts-{}", rand()))),
+                ..SshOptions::default()
+            },
             ..RunOptions::default()
         }
     }
@@ -125,12 +128,20 @@ fn groups(web: usize, db: usize) -> Vec<GroupSpec> {
         ctx.add(package("redis-server"));
         let bind = format!("bind {} 127.0.0.1", ctx.node().private_address());
         ctx.add(line_in_file("/etc/redis/redis.conf", bind).regexp("^bind ").flag_on_changed("conf"));
-        ctx.add(line_in_file("/etc/redis/redis.conf", "protected-mode no").regexp("^protected-mode ").flag_on_changed("conf"));
+        ctx.add(
+            line_in_file("/etc/redis/redis.conf", "protected-mode no")
+                .regexp("^protected-mode ")
+                .flag_on_changed("conf"),
+        );
         ctx.add(service("redis-server").restart().if_flag("conf"));
         ctx.add(service("redis-server").start());
     };
     vec![
-        GroupSpec::new("cweb").count(web).node_spec(spec(vec![22, 80])).phase("bootstrap", bootstrap).phase("configure", web_configure),
+        GroupSpec::new("cweb")
+            .count(web)
+            .node_spec(spec(vec![22, 80]))
+            .phase("bootstrap", bootstrap)
+            .phase("configure", web_configure),
         GroupSpec::new("cdb")
             .count(db)
             .node_spec(spec(vec![22]))
@@ -141,7 +152,8 @@ fn groups(web: usize, db: usize) -> Vec<GroupSpec> {
 }
 
 async fn run(env: &Env, web: usize, db: usize) -> Report {
-    let r = converge(env.service(), groups(web, db), env.options()).wait_timeout(Duration::from_secs(600)).await.unwrap();
+    let r =
+        converge(env.service(), groups(web, db), env.options()).wait_timeout(Duration::from_secs(600)).await.unwrap();
     assert!(!r.failed(), "{}", r.human());
     r
 }
@@ -153,7 +165,10 @@ async fn converge_create_configure_scale_down_and_remove() {
     let r = run(&env, 2, 1).await;
     assert_eq!(r.created.len(), 3);
     let all = containers("cdb").into_iter().chain(containers("cweb")).collect::<Vec<_>>();
-    assert_eq!(all, [("cdb-1".into(), "cdb".into()), ("cweb-1".into(), "cweb".into()), ("cweb-2".into(), "cweb".into())]);
+    assert_eq!(
+        all,
+        [("cdb-1".into(), "cdb".into()), ("cweb-1".into(), "cweb".into()), ("cweb-2".into(), "cweb".into())]
+    );
     let nodes = env.service().nodes().await.unwrap();
     let db = nodes.iter().find(|n| n.name == "cdb-1").unwrap();
     let db_ip = db.private_ip.clone().unwrap();

@@ -11,8 +11,8 @@ mod support;
 use pallet_runtime::action::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use stevedore::os::InitSystem;
 use stevedore::Os;
+use stevedore::os::InitSystem;
 use support::*;
 
 fn required() -> bool {
@@ -26,7 +26,8 @@ fn base_root() -> Option<PathBuf> {
         return Some(base);
     }
     let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
-    let has_debootstrap = Command::new("sh").args(["-c", "command -v debootstrap"]).output().map(|o| o.status.success()).unwrap_or(false);
+    let has_debootstrap =
+        Command::new("sh").args(["-c", "command -v debootstrap"]).output().map(|o| o.status.success()).unwrap_or(false);
     if !is_root || !has_debootstrap {
         assert!(!required(), "CI must run the Debian root tests: root={is_root} debootstrap={has_debootstrap}");
         eprintln!("skipping: needs root and debootstrap");

@@ -6,16 +6,16 @@ use pallet_runtime::lift::lift;
 use pallet_runtime::node::Node;
 use pallet_runtime::operation::{OperationError, RunOptions};
 use pallet_runtime::plan::Plan;
+use pallet_runtime::plan_fn;
 use pallet_runtime::report::Status;
 use pallet_runtime::spec::GroupSpec;
 use pallet_runtime::transport::ssh::{HostKeyPolicy, SshOptions};
 use pallet_runtime::transport::{AdminUser, Secret};
-use pallet_runtime::plan_fn;
-use stevedore::script;
-use pallet_testkit::{Fleet, Quirk, PW_SECRET, PW_USER, USER};
+use pallet_testkit::{Fleet, PW_SECRET, PW_USER, Quirk, USER};
 use std::sync::Arc;
 use std::time::Duration;
 use stevedore::Os;
+use stevedore::script;
 
 fn options(fleet: &Fleet) -> RunOptions {
     RunOptions {
@@ -59,8 +59,16 @@ async fn lift_twenty_nodes_then_nothing_changes() {
     assert!(!report.failed(), "{}", report.human());
     assert_eq!(report.results.iter().filter(|r| r.phase == "configure" && r.status == Status::Changed).count(), 20);
     for (i, h) in fleet.hosts.iter().enumerate() {
-        let out = fleet.ssh(i, "cat /srv/site/index.html; stat -c %U:%a /srv/site; id -un deployer; test -d /home/deployer && echo home");
-        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("hello from web-{}\nwww-data:755\ndeployer\nhome\n", i + 1), "{}", h.address);
+        let out = fleet.ssh(
+            i,
+            "cat /srv/site/index.html; stat -c %U:%a /srv/site; id -un deployer; test -d /home/deployer && echo home",
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("hello from web-{}\nwww-data:755\ndeployer\nhome\n", i + 1),
+            "{}",
+            h.address
+        );
     }
     let again = lift(svc, vec![web], options(&fleet)).await.unwrap();
     assert!(!again.failed(), "{}", again.human());
@@ -106,7 +114,9 @@ async fn a_failing_node_stops_alone_and_later_phases_do_not_run() {
         }
         ctx.add(file("/srv/after"));
     };
-    let g = GroupSpec::new("app").phase("configure", configure).phase("deploy", |ctx: &mut Plan<'_>| ctx.add(file("/srv/deployed")));
+    let g = GroupSpec::new("app")
+        .phase("configure", configure)
+        .phase("deploy", |ctx: &mut Plan<'_>| ctx.add(file("/srv/deployed")));
     let mut o = options(&fleet);
     o.phases = vec!["configure".into(), "deploy".into()];
     let report = lift(service(nodes(&fleet, "app")), vec![g], o).await.unwrap();
@@ -116,14 +126,21 @@ async fn a_failing_node_stops_alone_and_later_phases_do_not_run() {
     assert_eq!(bad.status, Status::Failed);
     let failed = bad.actions.iter().find(|a| a.status == Status::Failed).unwrap();
     assert_eq!((failed.index, failed.exit_code), (2, Some(4)));
-    assert!(failed.stderr.contains("schema.sql: no such table") && failed.stderr.contains("load schema: FAIL"), "{failed:?}");
+    assert!(
+        failed.stderr.contains("schema.sql: no such table") && failed.stderr.contains("load schema: FAIL"),
+        "{failed:?}"
+    );
     assert_eq!(bad.actions[2].status, Status::Skipped);
     for n in ["app-1", "app-2", "app-4"] {
         assert_eq!(report.result(n, "configure").unwrap().status, Status::Changed);
     }
     assert!(report.results.iter().all(|r| r.phase != "deploy"), "deploy must not run");
     let human = report.human();
-    assert!(human.contains("FAILED: node app-3 (app), phase configure") && human.contains("action 2 (exec_checked_script load schema): exit code 4"), "{human}");
+    assert!(
+        human.contains("FAILED: node app-3 (app), phase configure")
+            && human.contains("action 2 (exec_checked_script load schema): exit code 4"),
+        "{human}"
+    );
     assert!(!fleet.hosts[0].path("/srv/deployed").exists());
 }
 
@@ -174,8 +191,16 @@ plan_fn! {
 async fn settings_flow_between_groups() {
     let Some(fleet) = Fleet::start(&[Quirk::None; 4]) else { return };
     let all = nodes(&fleet, "x");
-    let web_nodes: Vec<Node> = all[..2].iter().enumerate().map(|(i, n)| Node::new(format!("web-{}", i + 1), "web", n.primary_ip.clone()).ssh_port(fleet.port)).collect();
-    let db_nodes: Vec<Node> = all[2..].iter().enumerate().map(|(i, n)| Node::new(format!("db-{}", i + 1), "db", n.primary_ip.clone()).ssh_port(fleet.port)).collect();
+    let web_nodes: Vec<Node> = all[..2]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Node::new(format!("web-{}", i + 1), "web", n.primary_ip.clone()).ssh_port(fleet.port))
+        .collect();
+    let db_nodes: Vec<Node> = all[2..]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Node::new(format!("db-{}", i + 1), "db", n.primary_ip.clone()).ssh_port(fleet.port))
+        .collect();
     let svc = service(web_nodes.iter().chain(&db_nodes).cloned().collect());
     let web = GroupSpec::new("web").phase("configure", web_config);
     let db = GroupSpec::new("db").phase("settings", db_settings);
@@ -197,7 +222,7 @@ async fn secrets_stay_out_of_reports_logs_and_dry_runs() {
     let Some(fleet) = Fleet::start(&[Quirk::None; 2]) else { return };
     let secret_content = "TOP-SECRET-TOKEN-41";
     let plan = move |ctx: &mut Plan<'_>| {
-        ctx.add(remote_file("/srv/token", ).content(secret_content).secret(true).mode(0o600));
+        ctx.add(remote_file("/srv/token").content(secret_content).secret(true).mode(0o600));
     };
     let g = GroupSpec::new("app").phase("configure", plan);
     let mut o = options(&fleet);
@@ -214,7 +239,13 @@ async fn secrets_stay_out_of_reports_logs_and_dry_runs() {
     let target = pallet_runtime::plan::Target::new(Node::new("n", "app", "x"), Os::parse("debian-12").unwrap());
     let world = pallet_runtime::plan::World::new(vec![target.clone()]);
     let planned = pallet_runtime::plan::plan_phase(&g.server().phase_fns("configure"), &target, "configure", &world);
-    let dry = pallet_runtime::render::dry_run(&planned.actions, &target.os, &pallet_runtime::render::RenderOptions::new("configure", "n"), true).unwrap();
+    let dry = pallet_runtime::render::dry_run(
+        &planned.actions,
+        &target.os,
+        &pallet_runtime::render::RenderOptions::new("configure", "n"),
+        true,
+    )
+    .unwrap();
     texts.push(dry);
     for t in &texts {
         assert!(!t.contains(PW_SECRET), "sudo password leaked");

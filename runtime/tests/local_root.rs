@@ -6,7 +6,7 @@ mod support;
 use pallet_runtime::action::*;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
-use stevedore::{script, Os};
+use stevedore::{Os, script};
 use support::*;
 
 fn os() -> Os {
@@ -90,10 +90,16 @@ fn check_mode_reports_without_changing() {
     let root = tempfile_dir("check");
     let state = p(&root, "state");
     let path = p(&root, "managed.conf");
-    assert!(run_actions(&actions![remote_file(path.clone()).content("a\nb\n")], &os(), &state, false, None).all("changed"));
+    assert!(
+        run_actions(&actions![remote_file(path.clone()).content("a\nb\n")], &os(), &state, false, None).all("changed")
+    );
     let check = run_actions(&actions![remote_file(path.clone()).content("a\nc\n")], &os(), &state, true, None);
     assert!(check.all("changed"), "{check:?}");
-    assert!(check.output.iter().any(|l| l == "-b") && check.output.iter().any(|l| l == "+c"), "diff shown: {:?}", check.output);
+    assert!(
+        check.output.iter().any(|l| l == "-b") && check.output.iter().any(|l| l == "+c"),
+        "diff shown: {:?}",
+        check.output
+    );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "a\nb\n", "check mode changed nothing");
 }
 
@@ -117,13 +123,21 @@ fn edits_outside_pallet_are_not_overwritten_unless_asked() {
     let root = tempfile_dir("drift");
     let state = p(&root, "state");
     let path = p(&root, "app.conf");
-    assert!(run_actions(&actions![remote_file(path.clone()).content("v1\n")], &os(), &state, false, None).all("changed"));
+    assert!(
+        run_actions(&actions![remote_file(path.clone()).content("v1\n")], &os(), &state, false, None).all("changed")
+    );
     std::fs::write(&path, "edited by hand\n").unwrap();
     let run = run_actions(&actions![remote_file(path.clone()).content("v2\n")], &os(), &state, false, None);
     assert_eq!(run.status_of(1), "failed");
     assert!(run.stderr.iter().any(|(_, e)| e.contains("changed outside pallet")), "{run:?}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "edited by hand\n");
-    let forced = run_actions(&actions![remote_file(path.clone()).content("v2\n").overwrite_changes(true)], &os(), &state, false, None);
+    let forced = run_actions(
+        &actions![remote_file(path.clone()).content("v2\n").overwrite_changes(true)],
+        &os(),
+        &state,
+        false,
+        None,
+    );
     assert!(forced.all("changed"), "{forced:?}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "v2\n");
     let backups = std::fs::read_dir(root.join("state/backup").join(root.strip_prefix("/").unwrap())).unwrap().count();
@@ -147,7 +161,9 @@ fn binary_content_with_nul_bytes() {
     let state = p(&root, "state");
     let path = p(&root, "blob");
     let data: Vec<u8> = (0u8..=255).cycle().take(5000).collect();
-    assert!(run_actions(&actions![remote_file(path.clone()).content(&data)], &os(), &state, false, None).all("changed"));
+    assert!(
+        run_actions(&actions![remote_file(path.clone()).content(&data)], &os(), &state, false, None).all("changed")
+    );
     assert_eq!(std::fs::read(&path).unwrap(), data);
     assert!(run_actions(&actions![remote_file(path.clone()).content(&data)], &os(), &state, false, None).all("ok"));
 }
@@ -191,7 +207,11 @@ fn flags_gate_service_restarts() {
     let first = run_actions(&acts("a"), &os(), &state, false, None);
     assert!(first.flags.contains(&"site".to_string()), "{first:?}");
     run_actions(&acts("a"), &os(), &state, false, None);
-    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "restarted\n", "only the run that changed the file set the flag");
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap(),
+        "restarted\n",
+        "only the run that changed the file set the flag"
+    );
 }
 
 /// Serves `body` over HTTP on a free loopback port for `n` requests; returns the URL.
@@ -219,14 +239,23 @@ fn url_content_is_checked_against_its_sha256() {
     let body: &'static [u8] = b"downloaded content\n";
     let good = pallet_runtime_sha256(body);
     let url = serve(body, 3);
-    let run = run_actions(&actions![remote_file(path.clone()).url(url.clone(), good.clone())], &os(), &state, false, None);
+    let run =
+        run_actions(&actions![remote_file(path.clone()).url(url.clone(), good.clone())], &os(), &state, false, None);
     assert!(run.all("changed"), "{run:?}");
     assert_eq!(std::fs::read(&path).unwrap(), body);
     // Already right: no download, no change.
-    assert!(run_actions(&actions![remote_file(path.clone()).url(url.clone(), good)], &os(), &state, false, None).all("ok"));
+    assert!(
+        run_actions(&actions![remote_file(path.clone()).url(url.clone(), good)], &os(), &state, false, None).all("ok")
+    );
     // A wrong checksum fails the action and keeps the old file.
     let wrong = "0".repeat(64);
-    let bad = run_actions(&actions![remote_file(path.clone()).url(url, wrong).overwrite_changes(true)], &os(), &state, false, None);
+    let bad = run_actions(
+        &actions![remote_file(path.clone()).url(url, wrong).overwrite_changes(true)],
+        &os(),
+        &state,
+        false,
+        None,
+    );
     assert_eq!(bad.status_of(1), "failed", "{bad:?}");
     assert!(bad.stderr.iter().any(|(_, e)| e.contains("checksum mismatch")), "{bad:?}");
     assert_eq!(std::fs::read(&path).unwrap(), body);

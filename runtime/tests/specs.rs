@@ -3,12 +3,12 @@
 
 use pallet_runtime::action::*;
 use pallet_runtime::node::Node;
-use pallet_runtime::plan::{plan_phase, Plan, Target, World};
+use pallet_runtime::plan::{Plan, Target, World, plan_phase};
 use pallet_runtime::spec::*;
 use pallet_runtime::{cluster_spec, group_spec, node_spec, plan_fn, server_spec};
 use std::sync::{Arc, Mutex};
-use stevedore::os::{Family, Packager};
 use stevedore::Os;
+use stevedore::os::{Family, Packager};
 
 fn target(name: &str, group: &str) -> Target {
     Target::new(Node::new(name, group, "127.0.0.2"), Os::parse("debian-12").unwrap())

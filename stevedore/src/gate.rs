@@ -31,11 +31,7 @@ fn strict() -> bool {
 
 fn temp_path() -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
-    std::env::temp_dir().join(format!(
-        "stevedore-gate-{}-{}.sh",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ))
+    std::env::temp_dir().join(format!("stevedore-gate-{}-{}.sh", std::process::id(), N.fetch_add(1, Ordering::Relaxed)))
 }
 
 /// Runs every available checker on `script`.
@@ -60,11 +56,7 @@ pub fn check(script: &[u8]) -> Result<(), Vec<GateFailure>> {
             Ok(out) if out.status.success() => {}
             Ok(out) => failures.push(GateFailure {
                 tool: name,
-                output: format!(
-                    "{}{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                ),
+                output: format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !strict() => {}
             Err(e) => failures.push(GateFailure { tool: name, output: format!("cannot run: {e}") }),

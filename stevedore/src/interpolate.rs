@@ -87,8 +87,7 @@ text_like! {
 }
 
 display_like!(
-    char, u16, u32, u64, u128, usize, i16, i32, i64, i128, isize, f32, f64, IpAddr, Ipv4Addr, Ipv6Addr,
-    SocketAddr
+    char, u16, u32, u64, u128, usize, i16, i32, i64, i128, isize, f32, f64, IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr
 );
 
 impl<const N: usize> ShellWord for [u8; N] {

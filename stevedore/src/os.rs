@@ -5,10 +5,10 @@
 //! family and version (Pallet's `packager-for-os`) and can be overridden
 //! ([`Os::with_packager`], [`Os::with_init`]) — e.g. containers often run no systemd.
 
-pub use stevedore_core::os::{Axis, Family, InitSystem, Packager, Selector};
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
+pub use stevedore_core::os::{Axis, Family, InitSystem, Packager, Selector};
 
 /// A dotted version such as `12`, `22.04`, `9.3` or `3.19.1`. Comparison is numeric per
 /// component (`9.10 > 9.9`); missing components count as zero.
@@ -211,7 +211,8 @@ impl Os {
         let like = get("ID_LIKE").unwrap_or_default().to_lowercase();
         let family = family_from_id(&id).or_else(|| {
             let likes: Vec<&str> = like.split_whitespace().collect();
-            const ORDER: [&str; 9] = ["rhel", "centos", "fedora", "ubuntu", "debian", "suse", "opensuse", "arch", "alpine"];
+            const ORDER: [&str; 9] =
+                ["rhel", "centos", "fedora", "ubuntu", "debian", "suse", "opensuse", "arch", "alpine"];
             ORDER.iter().find(|o| likes.contains(o)).and_then(|o| family_from_id(o))
         });
         let version = get("VERSION_ID").and_then(|v| Version::parse(&v));
@@ -398,7 +399,10 @@ mod tests {
     #[test]
     fn specs_and_defaults() {
         let os = Os::parse("ubuntu-24.04").unwrap();
-        assert_eq!((os.family, os.packager, os.init), (Some(Family::Ubuntu), Some(Packager::Apt), Some(InitSystem::Systemd)));
+        assert_eq!(
+            (os.family, os.packager, os.init),
+            (Some(Family::Ubuntu), Some(Packager::Apt), Some(InitSystem::Systemd))
+        );
         assert_eq!(Os::parse("centos-7").unwrap().packager, Some(Packager::Yum));
         assert_eq!(Os::parse("centos-6").unwrap().init, Some(InitSystem::Sysvinit));
         assert_eq!(Os::parse("rocky-9").unwrap().packager, Some(Packager::Dnf));

@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 use stevedore_core::os::Axis;
 use stevedore_core::quote::quote_into;
-use stevedore_core::render::{heredoc_delimiter_bytes, SpliceMode, INDENT};
+use stevedore_core::render::{INDENT, SpliceMode, heredoc_delimiter_bytes};
 
 /// Why a script cannot be produced.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,7 +20,9 @@ pub enum ScriptError {
         position: usize,
     },
     /// A script function has no arm for the node's OS.
-    #[error("script function `{function}` has no implementation for {os} (it dispatches on the {axis}, which is {value} there)")]
+    #[error(
+        "script function `{function}` has no implementation for {os} (it dispatches on the {axis}, which is {value} there)"
+    )]
     NoImplementation {
         /// The script function.
         function: &'static str,
@@ -33,7 +35,9 @@ pub enum ScriptError {
     },
     /// The script calls script functions, so it can only be rendered for a given OS
     /// ([`Script::render`]), not as plain text ([`Script::to_bytes`]).
-    #[error("the script calls script function `{function}`, which needs a target OS: render it with Script::render(&os)")]
+    #[error(
+        "the script calls script function `{function}`, which needs a target OS: render it with Script::render(&os)"
+    )]
     NeedsTarget {
         /// The first script function found.
         function: &'static str,
@@ -431,7 +435,9 @@ impl ScriptBuf {
                 };
                 if s.segments.is_empty() {
                     self.push_static(b":");
-                } else if let [Segment::Dispatch { call, mode: SpliceMode::Lines { indent: 0 } }] = s.segments.as_slice() {
+                } else if let [Segment::Dispatch { call, mode: SpliceMode::Lines { indent: 0 } }] =
+                    s.segments.as_slice()
+                {
                     // A script function call: the arm chosen at render time decides how it fits.
                     self.segments.push(Segment::Dispatch { call: call.clone(), mode: SpliceMode::Inline { indent } });
                 } else if s.inline_safe {
@@ -467,7 +473,9 @@ impl ScriptBuf {
                 if s.segments.is_empty() {
                     self.indent(indent);
                     self.push_static(b":\n");
-                } else if let [Segment::Dispatch { call, mode: SpliceMode::Lines { indent: 0 } }] = s.segments.as_slice() {
+                } else if let [Segment::Dispatch { call, mode: SpliceMode::Lines { indent: 0 } }] =
+                    s.segments.as_slice()
+                {
                     // Decided when the arm is known: it may be empty.
                     self.segments.push(Segment::Dispatch { call: call.clone(), mode: SpliceMode::Body { indent } });
                 } else {
@@ -551,6 +559,11 @@ impl ScriptBuf {
 
     /// The finished script.
     pub fn finish(self) -> Script {
-        Script { segments: self.segments, inline_safe: self.inline_safe, reindentable: self.reindentable, error: self.error }
+        Script {
+            segments: self.segments,
+            inline_safe: self.inline_safe,
+            reindentable: self.reindentable,
+            error: self.error,
+        }
     }
 }

@@ -2,17 +2,18 @@
 //! bash and must print exactly the expected output.
 
 use std::process::Command;
-use stevedore::{gate, script, Script};
+use stevedore::{Script, gate, script};
 
 fn run_everywhere(s: &Script, expected: &str) {
     let text = s.to_bytes().expect("static script");
     gate::assert_passes(&text);
     for shell in [&["dash"][..], &["busybox", "sh"], &["bash", "--posix"]] {
-        let out = Command::new(shell[0]).args(&shell[1..]).arg("-c").arg(std::ffi::OsStr::new(
-            std::str::from_utf8(&text).expect("utf-8 test script"),
-        ))
-        .output()
-        .expect("shell runs");
+        let out = Command::new(shell[0])
+            .args(&shell[1..])
+            .arg("-c")
+            .arg(std::ffi::OsStr::new(std::str::from_utf8(&text).expect("utf-8 test script")))
+            .output()
+            .expect("shell runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(
             stdout,
@@ -136,6 +137,9 @@ fn fragments_nest_with_indentation() {
         for v in #list { check $v; }
     };
     let text = s.to_text().unwrap();
-    assert_eq!(text, "check() {\n  if [ \"$1\" = x ]; then\n    echo found \"$1\"\n  fi\n}\nfor v in x y; do\n  check \"$v\"\ndone\n");
+    assert_eq!(
+        text,
+        "check() {\n  if [ \"$1\" = x ]; then\n    echo found \"$1\"\n  fi\n}\nfor v in x y; do\n  check \"$v\"\ndone\n"
+    );
     run_everywhere(&s, "found x\n");
 }

@@ -2,12 +2,23 @@
 //! run through the shell gate (dash, bash, busybox sh, shellcheck).
 
 use stevedore::functions::*;
-use stevedore::{gate, Os, Script};
+use stevedore::{Os, Script, gate};
 
 fn oses() -> Vec<Os> {
     [
-        "debian-12", "ubuntu-24.04", "rhel-9", "centos-7", "centos-6", "rocky-9", "alma-9", "fedora-40", "amazon-2",
-        "amazon-2023", "alpine-3.20", "arch", "opensuse-15.6",
+        "debian-12",
+        "ubuntu-24.04",
+        "rhel-9",
+        "centos-7",
+        "centos-6",
+        "rocky-9",
+        "alma-9",
+        "fedora-40",
+        "amazon-2",
+        "amazon-2023",
+        "alpine-3.20",
+        "arch",
+        "opensuse-15.6",
     ]
     .iter()
     .map(|s| Os::parse(s).unwrap())
@@ -39,7 +50,10 @@ fn library() -> Vec<(&'static str, Script)> {
         ("user_exists", user_exists("deploy")),
         ("create_user", create_user("deploy", &user)),
         ("create_system_user", create_user("svc", &system_user)),
-        ("modify_user", modify_user("deploy", &UserOptions { shell: Some("/bin/sh".into()), ..UserOptions::default() })),
+        (
+            "modify_user",
+            modify_user("deploy", &UserOptions { shell: Some("/bin/sh".into()), ..UserOptions::default() }),
+        ),
         ("remove_user", remove_user("deploy", true)),
         ("lock_user", lock_user("deploy")),
         ("unlock_user", unlock_user("deploy")),

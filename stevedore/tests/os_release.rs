@@ -28,7 +28,14 @@ fn every_family() {
         ("alpine-3.20", "alpine", Some(F::Alpine), Some("3.20.3"), Some(P::Apk), Some(I::Openrc)),
         ("arch", "arch", Some(F::Arch), None, Some(P::Pacman), Some(I::Systemd)),
         ("opensuse-leap-15.6", "opensuse-leap", Some(F::Opensuse), Some("15.6"), Some(P::Zypper), Some(I::Systemd)),
-        ("opensuse-tumbleweed", "opensuse-tumbleweed", Some(F::Opensuse), Some("20240807"), Some(P::Zypper), Some(I::Systemd)),
+        (
+            "opensuse-tumbleweed",
+            "opensuse-tumbleweed",
+            Some(F::Opensuse),
+            Some("20240807"),
+            Some(P::Zypper),
+            Some(I::Systemd),
+        ),
         // Derivatives: the family comes from ID_LIKE.
         ("linuxmint-21.3", "linuxmint", Some(F::Ubuntu), Some("21.3"), Some(P::Apt), Some(I::Systemd)),
         ("ol-8.9", "ol", Some(F::Fedora), Some("8.9"), Some(P::Dnf), Some(I::Systemd)),

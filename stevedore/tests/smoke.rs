@@ -1,4 +1,4 @@
-use stevedore::{script, Os};
+use stevedore::{Os, script};
 
 #[test]
 fn smoke() {

@@ -218,7 +218,12 @@ impl Fleet {
                 if std::net::TcpStream::connect((h.address.as_str(), self.port)).is_ok() {
                     break;
                 }
-                assert!(Instant::now() < deadline, "host {} did not listen: {}", h.address, std::fs::read_to_string(h.dir.join("sshd.log")).unwrap_or_default());
+                assert!(
+                    Instant::now() < deadline,
+                    "host {} did not listen: {}",
+                    h.address,
+                    std::fs::read_to_string(h.dir.join("sshd.log")).unwrap_or_default()
+                );
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
@@ -234,7 +239,20 @@ impl Fleet {
         Command::new("ssh")
             .args(["-i"])
             .arg(&self.key)
-            .args(["-p", &self.port.to_string(), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"])
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "LogLevel=ERROR",
+            ])
             .arg(format!("{user}@{}", self.hosts[i].address))
             .arg(cmd)
             .output()

@@ -103,7 +103,20 @@ fn reference(fleet: &Fleet, script: &str) -> (f64, bool) {
             let mut c = Command::new("ssh")
                 .arg("-i")
                 .arg(&fleet.key)
-                .args(["-p", &fleet.port.to_string(), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"])
+                .args([
+                    "-p",
+                    &fleet.port.to_string(),
+                    "-o",
+                    "BatchMode=yes",
+                    "-o",
+                    "IdentitiesOnly=yes",
+                    "-o",
+                    "StrictHostKeyChecking=no",
+                    "-o",
+                    "UserKnownHostsFile=/dev/null",
+                    "-o",
+                    "LogLevel=ERROR",
+                ])
                 .arg(format!("{USER}@{}", h.address))
                 .arg("sudo -n sh -s")
                 .stdin(Stdio::piped())
@@ -128,7 +141,8 @@ fn tool_command(tool: &str, s: &Setup, dir: &Path) -> Command {
         }
         "pallet-keep" => {
             let mut c = Command::new(&s.ops);
-            c.args(["--config", "pallet.toml", "--host-keys", "accept-new", "--keep-connections", "600", "-q", "lift"]).current_dir(dir);
+            c.args(["--config", "pallet.toml", "--host-keys", "accept-new", "--keep-connections", "600", "-q", "lift"])
+                .current_dir(dir);
             c
         }
         "pyinfra" => {
@@ -174,7 +188,14 @@ fn write_configs(fleet: &Fleet, dir: &Path) {
         .hosts
         .iter()
         .enumerate()
-        .map(|(i, h)| format!("[[node]]\nname = \"bench-{}\"\ngroup = \"bench\"\naddress = \"{}\"\nport = {}\nos = \"debian-12\"\n\n", i + 1, h.address, fleet.port))
+        .map(|(i, h)| {
+            format!(
+                "[[node]]\nname = \"bench-{}\"\ngroup = \"bench\"\naddress = \"{}\"\nport = {}\nos = \"debian-12\"\n\n",
+                i + 1,
+                h.address,
+                fleet.port
+            )
+        })
         .collect();
     std::fs::write(dir.join("inventory.toml"), inv).unwrap();
     std::fs::write(
@@ -273,7 +294,10 @@ fn main() {
                         conns_per_host: c as f64 / n as f64,
                         execs_per_host: e as f64 / n as f64,
                     };
-                    eprintln!("N={n} rep={rep} {tool:<9} {run:<6} {secs:7.2}s ok={} conns/host={:.1} execs/host={:.1}", s.ok, s.conns_per_host, s.execs_per_host);
+                    eprintln!(
+                        "N={n} rep={rep} {tool:<9} {run:<6} {secs:7.2}s ok={} conns/host={:.1} execs/host={:.1}",
+                        s.ok, s.conns_per_host, s.execs_per_host
+                    );
                     samples.push(s);
                 }
             }
@@ -282,13 +306,20 @@ fn main() {
     }
     let report = render(&samples, &sizes, &tools, reps, started.elapsed());
     print!("{report}");
-    let out = std::env::var("OUT").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("RESULTS.md"));
+    let out = std::env::var("OUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("RESULTS.md"));
     std::fs::write(&out, report).unwrap();
     eprintln!("wrote {}", out.display());
 }
 
 fn sh(cmd: &str) -> String {
-    Command::new("sh").arg("-c").arg(cmd).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
+    Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
 }
 
 fn render(samples: &[Sample], sizes: &[usize], tools: &[String], reps: usize, took: Duration) -> String {

@@ -6,7 +6,7 @@ use stevedore_dsl::ctxt::Ctxt;
 use stevedore_dsl::suggest::hint;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{braced, token, Expr, Ident, Token};
+use syn::{Expr, Ident, Token, braced, token};
 
 /// An option's value.
 pub enum Value {

@@ -191,8 +191,17 @@ impl VisitMut for Rewriter<'_> {
             // Control flow is walked into, not recorded; so are plain blocks.
             if matches!(
                 e,
-                Expr::If(_) | Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) | Expr::Match(_) | Expr::Block(_)
-                    | Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) | Expr::Macro(_) | Expr::Assign(_)
+                Expr::If(_)
+                    | Expr::ForLoop(_)
+                    | Expr::While(_)
+                    | Expr::Loop(_)
+                    | Expr::Match(_)
+                    | Expr::Block(_)
+                    | Expr::Return(_)
+                    | Expr::Break(_)
+                    | Expr::Continue(_)
+                    | Expr::Macro(_)
+                    | Expr::Assign(_)
             ) {
                 continue;
             }

@@ -1,7 +1,7 @@
 //! `node_spec!`, `server_spec!`, `group_spec!` and `cluster_spec!`: Pallet's keyword options,
 //! checked at compile time, expanded to builder calls on the spec types.
 
-use crate::options::{expect_kind, int_literal, literal_kind, span_of, Opt, Opts};
+use crate::options::{Opt, Opts, expect_kind, int_literal, literal_kind, span_of};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use stevedore_core::os::{Family, Packager};
@@ -16,8 +16,18 @@ const LOCATION: &[&str] = &["location_id"];
 const NETWORK: &[&str] = &["inbound_ports"];
 const QOS: &[&str] = &["spot_price", "enable_monitoring"];
 const SERVER_SPEC: &[&str] = &["phases", "phases_meta", "default_phases", "roles", "node_spec", "packager", "extends"];
-const GROUP_SPEC: &[&str] =
-    &["name", "count", "node_filter", "phases", "phases_meta", "default_phases", "roles", "node_spec", "packager", "extends"];
+const GROUP_SPEC: &[&str] = &[
+    "name",
+    "count",
+    "node_filter",
+    "phases",
+    "phases_meta",
+    "default_phases",
+    "roles",
+    "node_spec",
+    "packager",
+    "extends",
+];
 const CLUSTER_SPEC: &[&str] = &["name", "groups", "extends", "roles", "phases", "node_spec"];
 const PHASE_META: &[&str] =
     &["execute_and_flag", "execute_on_unflagged", "image_credentials", "serial", "partition", "concurrency"];
@@ -77,7 +87,11 @@ fn node_spec_calls(krate: &TokenStream, opts: &Opts, cx: &mut Ctxt) -> Vec<Token
                     match key.as_str() {
                         "min_cores" | "min_ram" => {
                             if let Some(n) = non_negative(v, &key, cx) {
-                                let m = if key == "min_ram" { format_ident!("min_ram_mib") } else { format_ident!("min_cores") };
+                                let m = if key == "min_ram" {
+                                    format_ident!("min_ram_mib")
+                                } else {
+                                    format_ident!("min_cores")
+                                };
                                 calls.push(quote_spanned!(span_of(v)=> .#m(#n)));
                             }
                         }
@@ -113,7 +127,10 @@ fn node_spec_calls(krate: &TokenStream, opts: &Opts, cx: &mut Ctxt) -> Vec<Token
                         match int_literal(p) {
                             Some((i, neg)) => match i.base10_parse::<u64>() {
                                 Ok(v) if !neg && (1..=65535).contains(&v) => ports.push(quote_spanned!(i.span()=> #i)),
-                                _ => cx.error(i.span(), format!("port {}{} is outside 1..=65535", if neg { "-" } else { "" }, i)),
+                                _ => cx.error(
+                                    i.span(),
+                                    format!("port {}{} is outside 1..=65535", if neg { "-" } else { "" }, i),
+                                ),
                             },
                             None => {
                                 if let Some(k) = literal_kind(p) {
@@ -177,7 +194,11 @@ fn os_name(
         None => {
             cx.error(
                 span_of(v),
-                format!("unknown {what} `{last}`{}; expected one of: {}", hint(&last, variants.iter().copied()), variants.join(", ")),
+                format!(
+                    "unknown {what} `{last}`{}; expected one of: {}",
+                    hint(&last, variants.iter().copied()),
+                    variants.join(", ")
+                ),
             );
             None
         }
@@ -263,7 +284,8 @@ fn server_calls(krate: &TokenStream, o: &Opt, cx: &mut Ctxt) -> Vec<TokenStream>
                         }
                         "serial" | "concurrency" => {
                             if let Some(n) = non_negative(v, &k.name(), cx) {
-                                if matches!(int_literal(v), Some((ref i, false)) if i.base10_parse::<u64>().ok() == Some(0)) {
+                                if matches!(int_literal(v), Some((ref i, false)) if i.base10_parse::<u64>().ok() == Some(0))
+                                {
                                     cx.error(span_of(v), format!("`{}` must be at least 1", k.name()));
                                 }
                                 m = quote_spanned!(span_of(v)=> #m.#key(#n));

@@ -1,7 +1,7 @@
 //! `exec_script` and `exec_checked_script`: run a script as an action.
 
 use super::{Action, ActionError, RenderContext};
-use stevedore::{script, Script};
+use stevedore::{Script, script};
 
 /// Runs a script (Pallet's `exec-script`). It reports `changed` when it succeeds, since
 /// pallet cannot know what it did; in check mode it does not run and reports `changed`.

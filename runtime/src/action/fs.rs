@@ -1,7 +1,7 @@
 //! Files, directories, links and line edits.
 
-use super::{ensure_attributes, mode_text, Action, ActionError, RenderContext};
-use stevedore::{script, Script};
+use super::{Action, ActionError, RenderContext, ensure_attributes, mode_text};
+use stevedore::{Script, script};
 
 /// Present or absent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -375,7 +375,10 @@ impl Sed {
             .iter()
             .map(|(k, v)| {
                 if k.contains('\n') || v.contains('\n') {
-                    return Err(ActionError::Invalid(format!("sed {}: expressions cannot contain newlines", self.path)));
+                    return Err(ActionError::Invalid(format!(
+                        "sed {}: expressions cannot contain newlines",
+                        self.path
+                    )));
                 }
                 let sep = ['/', '|', ':', '%', '!', '@', '#', ',', '_', '~', '^', '+', '=']
                     .into_iter()

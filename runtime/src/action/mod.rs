@@ -26,17 +26,16 @@ pub mod wait;
 
 use stevedore::{Os, Script, ScriptError};
 
-pub use exec::{exec_checked_script, exec_script, ExecScript};
-pub use fs::{directory, file, line_in_file, sed, symbolic_link, Directory, File, LineInFile, Sed, SymbolicLink};
+pub use exec::{ExecScript, exec_checked_script, exec_script};
+pub use fs::{Directory, File, LineInFile, Sed, SymbolicLink, directory, file, line_in_file, sed, symbolic_link};
 pub use package::{
-    package, package_manager, package_source, packages, Package, PackageAction, PackageManager, PackageSource,
-    Packages,
+    Package, PackageAction, PackageManager, PackageSource, Packages, package, package_manager, package_source, packages,
 };
-pub use remote_file::{remote_directory, remote_file, RemoteDirectory, RemoteFile};
-pub use service::{service, Service};
-pub use system::{authorize_key, cron, hostname, sudoers, AuthorizeKey, Cron, Hostname, Sudoers};
-pub use user::{group, user, Group, User, UserAction};
-pub use wait::{wait_for_file, wait_for_port, WaitForFile, WaitForPort};
+pub use remote_file::{RemoteDirectory, RemoteFile, remote_directory, remote_file};
+pub use service::{Service, service};
+pub use system::{AuthorizeKey, Cron, Hostname, Sudoers, authorize_key, cron, hostname, sudoers};
+pub use user::{Group, User, UserAction, group, user};
+pub use wait::{WaitForFile, WaitForPort, wait_for_file, wait_for_port};
 
 /// What an action renders for.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use super::{Action, ActionError, Aggregate, RenderContext};
 use std::collections::BTreeMap;
 use stevedore::functions as f;
 use stevedore::os::Packager;
-use stevedore::{script, Os, Script};
+use stevedore::{Os, Script, script};
 
 /// What to do with a package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord)]
@@ -479,7 +479,11 @@ fn installed_test(names: &[&str], present: bool) -> Script {
     let mut s: Option<Script> = None;
     for n in names {
         let t = f::package_installed(n);
-        let one = if present { script! { #t; } } else { script! { ! #t; } };
+        let one = if present {
+            script! { #t; }
+        } else {
+            script! { ! #t; }
+        };
         s = Some(match s {
             None => one,
             Some(prev) => script! { #prev || #one; },

@@ -1,12 +1,12 @@
 //! `remote_file` and `remote_directory`: file content and archives, written atomically.
 
-use super::fs::{attr_builders, Attrs};
+use super::fs::{Attrs, attr_builders};
 use super::{Action, ActionError, RenderContext};
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use stevedore::{script, Script};
+use stevedore::{Script, script};
 
 /// Where a file's content comes from.
 #[derive(Debug, Clone)]
@@ -127,11 +127,13 @@ impl RemoteFile {
     fn content_bytes(&self) -> Result<Option<Vec<u8>>, ActionError> {
         Ok(match &self.source {
             Some(Source::Content(c)) => Some(c.clone()),
-            Some(Source::LocalFile(p)) => Some(std::fs::read(p).map_err(|e| ActionError::LocalFile {
-                path: p.display().to_string(),
-                message: e.to_string(),
-            })?),
-            Some(Source::Template { text, values }) => Some(render_template(text, values).map_err(ActionError::Invalid)?.into_bytes()),
+            Some(Source::LocalFile(p)) => Some(
+                std::fs::read(p)
+                    .map_err(|e| ActionError::LocalFile { path: p.display().to_string(), message: e.to_string() })?,
+            ),
+            Some(Source::Template { text, values }) => {
+                Some(render_template(text, values).map_err(ActionError::Invalid)?.into_bytes())
+            }
             Some(Source::Url { .. }) | None => None,
         })
     }
@@ -263,7 +265,9 @@ impl Action for RemoteFile {
         let drift_check = if self.overwrite_changes {
             Script::new()
         } else {
-            let note = format!("note: {path} was edited outside pallet; applying would fail (set overwrite_changes to replace it)");
+            let note = format!(
+                "note: {path} was edited outside pallet; applying would fail (set overwrite_changes to replace it)"
+            );
             script! {
                 if [ -e $p_dst ] && [ -e $p_rec ] && [ $(sha256sum < $p_dst | cut -d " " -f 1) != $(cat -- $p_rec) ] {
                     if p_checking { echo #note; } else { echo #drift >&2; exit 1; }
@@ -341,7 +345,13 @@ impl RemoteFile {
     }
 
     fn attrs_script(&self) -> Script {
-        super::ensure_attributes(&self.path, self.attrs.owner.as_deref(), self.attrs.group.as_deref(), self.attrs.mode, false)
+        super::ensure_attributes(
+            &self.path,
+            self.attrs.owner.as_deref(),
+            self.attrs.group.as_deref(),
+            self.attrs.mode,
+            false,
+        )
     }
 }
 
@@ -460,7 +470,8 @@ impl Action for RemoteDirectory {
             let strip = (self.strip_components > 0).then(|| format!("--strip-components={}", self.strip_components));
             script! { tar -x -f $P_T/archive -C #path #strip; }
         };
-        let attrs = super::ensure_attributes(path, self.attrs.owner.as_deref(), self.attrs.group.as_deref(), None, true);
+        let attrs =
+            super::ensure_attributes(path, self.attrs.owner.as_deref(), self.attrs.group.as_deref(), None, true);
         Ok(script! {
             p_rec=$P_STATE/"dirs"#path.sha256;
             if [ ! -d #path ] || [ ! -e $p_rec ] || [ $(cat -- $p_rec) != #sha ] {

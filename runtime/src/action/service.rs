@@ -2,7 +2,7 @@
 
 use super::{Action, ActionError, RenderContext};
 use stevedore::functions::{self as f, ServiceAction};
-use stevedore::{script, Script};
+use stevedore::{Script, script};
 
 /// A service (Pallet's `service`).
 ///

@@ -1,9 +1,9 @@
 //! SSH keys, sudoers entries, host name and cron entries.
 
 use super::package::write_if_different;
-use super::remote_file::{remote_file, RemoteFile};
+use super::remote_file::{RemoteFile, remote_file};
 use super::{Action, ActionError, RenderContext};
-use stevedore::{script, Script};
+use stevedore::{Script, script};
 
 /// An authorized SSH public key (Pallet's `ssh-key/authorize-key`).
 #[derive(Debug, Clone)]
@@ -141,7 +141,12 @@ pub struct Cron {
 }
 
 /// Runs `command` as `user` on `schedule` (five cron fields, e.g. `"*/5 * * * *"`).
-pub fn cron(name: impl Into<String>, schedule: impl Into<String>, user: impl Into<String>, command: impl Into<String>) -> Cron {
+pub fn cron(
+    name: impl Into<String>,
+    schedule: impl Into<String>,
+    user: impl Into<String>,
+    command: impl Into<String>,
+) -> Cron {
     Cron { name: name.into(), schedule: schedule.into(), user: user.into(), command: command.into() }
 }
 
@@ -159,7 +164,10 @@ impl Action for Cron {
             return Err(ActionError::Invalid(format!("cron {}: the schedule needs five fields", self.name)));
         }
         if !self.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(ActionError::Invalid(format!("cron {}: the name may hold letters, digits, - and _", self.name)));
+            return Err(ActionError::Invalid(format!(
+                "cron {}: the name may hold letters, digits, - and _",
+                self.name
+            )));
         }
         if self.command.contains('\n') {
             return Err(ActionError::Invalid(format!("cron {}: the command is one line", self.name)));

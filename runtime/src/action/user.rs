@@ -2,7 +2,7 @@
 
 use super::{Action, ActionError, RenderContext};
 use stevedore::functions::{self as f, GroupOptions, UserOptions};
-use stevedore::{script, Script};
+use stevedore::{Script, script};
 
 /// What to do with a user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -162,7 +162,8 @@ impl Action for User {
             UserAction::Create => script! { if ! #exists { p_changed; p_checking || #create; } },
             UserAction::Manage => {
                 let drift = self.drift();
-                let modify = f::modify_user(name, &UserOptions { create_home: false, system: false, ..self.opts.clone() });
+                let modify =
+                    f::modify_user(name, &UserOptions { create_home: false, system: false, ..self.opts.clone() });
                 script! {
                     if ! #exists { p_changed; p_checking || #create; }
                     else if #drift { p_changed; p_checking || #modify; }

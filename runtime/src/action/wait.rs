@@ -2,7 +2,7 @@
 //! `network-service/wait-for-port-listen`). Waiting is never a change.
 
 use super::{Action, ActionError, RenderContext};
-use stevedore::{script, Script};
+use stevedore::{Script, script};
 
 /// How often and how far apart a wait checks.
 #[derive(Debug, Clone, Copy)]
@@ -129,7 +129,11 @@ impl Action for WaitForFile {
 
     fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
         let path = &self.path;
-        let check = if self.absent { script! { [ ! -e #path ]; } } else { script! { [ -e #path ]; } };
+        let check = if self.absent {
+            script! { [ ! -e #path ]; }
+        } else {
+            script! { [ -e #path ]; }
+        };
         Ok(retry_loop(check, self.retry, &self.describe()))
     }
 }

@@ -177,9 +177,9 @@ pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
             message: "no such file".into(),
         })?),
         None => {
-            let home = std::env::var("XDG_CONFIG_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into())).join(".config"));
+            let home = std::env::var("XDG_CONFIG_HOME").map(PathBuf::from).unwrap_or_else(|_| {
+                PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into())).join(".config")
+            });
             read(&home.join("pallet/config.toml"))?
         }
     };
@@ -197,7 +197,8 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_expectation() {
-        let e = parse("default_service = \"x\"\n\n[services.x]\nprovider = \"nodelist\"\n", "cfg.toml", Path::new(".")).unwrap_err();
+        let e = parse("default_service = \"x\"\n\n[services.x]\nprovider = \"nodelist\"\n", "cfg.toml", Path::new("."))
+            .unwrap_err();
         assert_eq!((e.file.as_str(), e.line), ("cfg.toml", Some(4)));
         assert!(e.message.contains("node-list"), "{e}");
         let e = parse("admin_user = { usrname = \"a\" }\n", "cfg.toml", Path::new(".")).unwrap_err();
@@ -206,8 +207,14 @@ mod tests {
 
     #[test]
     fn project_overrides_user() {
-        let a = parse("default_service = \"a\"\n[services.a]\nprovider = \"localhost\"\n", "a", Path::new("/d")).unwrap();
-        let b = parse("default_service = \"b\"\n[services.b]\nprovider = \"node-list\"\ninventory = \"inv.toml\"\n", "b", Path::new("/p")).unwrap();
+        let a =
+            parse("default_service = \"a\"\n[services.a]\nprovider = \"localhost\"\n", "a", Path::new("/d")).unwrap();
+        let b = parse(
+            "default_service = \"b\"\n[services.b]\nprovider = \"node-list\"\ninventory = \"inv.toml\"\n",
+            "b",
+            Path::new("/p"),
+        )
+        .unwrap();
         let m = a.merge(b);
         assert_eq!(m.default_service.as_deref(), Some("b"));
         assert_eq!(m.services.len(), 2);

@@ -22,11 +22,11 @@ use crate::converge::converge;
 use crate::lift::lift;
 use crate::node::Node;
 use crate::operation::{Operation, RunOptions};
-use crate::plan::{plan_phase, Target, World};
-use crate::progress::{watch, Display};
-use crate::render::{render_phase, RenderOptions};
+use crate::plan::{Target, World, plan_phase};
+use crate::progress::{Display, watch};
+use crate::render::{RenderOptions, render_phase};
 use crate::report::{Report, Status};
-use crate::spec::{GroupSpec, BOOTSTRAP, SETTINGS};
+use crate::spec::{BOOTSTRAP, GroupSpec, SETTINGS};
 use crate::transport::ssh::{HostKeyPolicy, SshOptions};
 use crate::transport::{AdminUser, Secret};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -267,7 +267,8 @@ impl App {
                 u.public_key = a.public_key.clone();
             }
             if let Some(var) = &a.sudo_password_env {
-                let pw = std::env::var(var).map_err(|_| usage(format!("admin_user.sudo_password_env: ${var} is not set")))?;
+                let pw = std::env::var(var)
+                    .map_err(|_| usage(format!("admin_user.sudo_password_env: ${var} is not set")))?;
                 u.sudo_password = Some(Secret::new(pw));
             }
             u.no_sudo = a.no_sudo;
@@ -285,8 +286,18 @@ impl App {
     }
 
     /// The compute service to use, and whether it creates its nodes (so host keys are new).
-    fn service_for(&self, cli: &Cli, cfg: &Config, admin: &AdminUser, groups: &[GroupSpec]) -> Result<(Arc<dyn ComputeService>, bool), Failure> {
-        let name = cli.service.clone().or_else(|| cfg.default_service.clone()).or_else(|| self.services.first().map(|(n, _)| n.clone()));
+    fn service_for(
+        &self,
+        cli: &Cli,
+        cfg: &Config,
+        admin: &AdminUser,
+        groups: &[GroupSpec],
+    ) -> Result<(Arc<dyn ComputeService>, bool), Failure> {
+        let name = cli
+            .service
+            .clone()
+            .or_else(|| cfg.default_service.clone())
+            .or_else(|| self.services.first().map(|(n, _)| n.clone()));
         let Some(name) = name else {
             return Err(usage("no compute service: configure one (services.NAME) or pass --service"));
         };
@@ -296,9 +307,12 @@ impl App {
                     Arc::new(NodeList::from_file(inventory).map_err(|e| usage(e.to_string()))?)
                 }
                 ServiceConfig::Containers { engine, engine_args, run_args, image, state_dir } => {
-                    let mut c = Containers::new(engine.clone().unwrap_or_else(|| "podman".into()), image.clone().unwrap_or_else(|| "localhost/pallet-debian:12".into()))
-                        .engine_args(engine_args.clone())
-                        .run_args(run_args.clone());
+                    let mut c = Containers::new(
+                        engine.clone().unwrap_or_else(|| "podman".into()),
+                        image.clone().unwrap_or_else(|| "localhost/pallet-debian:12".into()),
+                    )
+                    .engine_args(engine_args.clone())
+                    .run_args(run_args.clone());
                     if let Some(d) = state_dir {
                         c = c.state_dir(d.clone());
                     }
@@ -307,7 +321,9 @@ impl App {
                     }
                     return Ok((Arc::new(c), true));
                 }
-                ServiceConfig::Localhost {} => Arc::new(Localhost::new(groups.first().map(|g| g.name().to_string()).unwrap_or_default())),
+                ServiceConfig::Localhost {} => {
+                    Arc::new(Localhost::new(groups.first().map(|g| g.name().to_string()).unwrap_or_default()))
+                }
             };
             return Ok((svc, false));
         }
@@ -323,8 +339,13 @@ impl App {
 
     fn options(&self, cli: &Cli, admin: AdminUser, creates: bool, groups: &[GroupSpec]) -> RunOptions {
         let known_hosts = std::env::temp_dir().join(format!("pallet-known-hosts-{}", std::process::id()));
-        let host_keys = if creates || cli.host_keys == HostKeys::AcceptNew { HostKeyPolicy::AcceptNew(known_hosts) } else { HostKeyPolicy::Strict };
-        let login = groups.iter().find_map(|g| g.server().get_node_spec().image.login_user).unwrap_or_else(|| "root".into());
+        let host_keys = if creates || cli.host_keys == HostKeys::AcceptNew {
+            HostKeyPolicy::AcceptNew(known_hosts)
+        } else {
+            HostKeyPolicy::Strict
+        };
+        let login =
+            groups.iter().find_map(|g| g.server().get_node_spec().image.login_user).unwrap_or_else(|| "root".into());
         let mut image_user = AdminUser::new(login);
         image_user.private_key = admin.private_key.clone();
         let mut o = RunOptions {
@@ -372,8 +393,14 @@ impl App {
     async fn online(&self, cli: &Cli, cfg: &Config, display: Display) -> Result<u8, Failure> {
         let admin = self.admin(cli, cfg)?;
         let names: Vec<String> = match &cli.command {
-            Command::Converge { counts, .. } => counts.iter().map(|c| c.split('=').next().unwrap_or("").to_string()).collect(),
-            Command::Lift { groups, .. } | Command::Nodes { groups } | Command::Plan { groups, .. } | Command::Check { groups, .. } | Command::Destroy { groups, .. } => groups.clone(),
+            Command::Converge { counts, .. } => {
+                counts.iter().map(|c| c.split('=').next().unwrap_or("").to_string()).collect()
+            }
+            Command::Lift { groups, .. }
+            | Command::Nodes { groups }
+            | Command::Plan { groups, .. }
+            | Command::Check { groups, .. }
+            | Command::Destroy { groups, .. } => groups.clone(),
             Command::Script { .. } => Vec::new(),
         };
         let selected = self.select(&names)?;
@@ -397,7 +424,8 @@ impl App {
                 EXIT_OK
             }
         };
-        let wait = |op: Operation| async move { watch(op, display).await.map_err(|e| Failure(EXIT_FAILED, e.to_string())) };
+        let wait =
+            |op: Operation| async move { watch(op, display).await.map_err(|e| Failure(EXIT_FAILED, e.to_string())) };
         match &cli.command {
             Command::Converge { counts, phases } => {
                 let mut groups = selected.clone();
@@ -469,7 +497,9 @@ impl App {
                     for n in nodes.iter().filter(|n| g.contains(n) && n.running) {
                         let os = match &n.os {
                             Some(os) => os.clone(),
-                            None => crate::operation::detect_os(n, &opts).await.map_err(|e| Failure(EXIT_FAILED, format!("node {}: {e}", n.name)))?,
+                            None => crate::operation::detect_os(n, &opts)
+                                .await
+                                .map_err(|e| Failure(EXIT_FAILED, format!("node {}: {e}", n.name)))?,
                         };
                         targets.push((g.clone(), Target { node: n.clone(), os, roles: g.server().get_roles() }));
                     }
@@ -493,7 +523,8 @@ fn init_logging(verbose: u8, quiet: bool) {
             _ => "debug",
         }
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
@@ -529,7 +560,8 @@ fn offline_plans(groups: &[GroupSpec], os: &Os, phases: &[String]) -> Result<Vec
 
 fn plans_for(targets: &[(GroupSpec, Target)], phases: &[String]) -> Result<Vec<PlannedScript>, Failure> {
     let mut world = World::new(targets.iter().map(|(_, t)| t.clone()).collect());
-    world.admin = Some(crate::plan::AdminInfo { username: "admin".into(), public_key: Some("ssh-ed25519 AAAA... admin".into()) });
+    world.admin =
+        Some(crate::plan::AdminInfo { username: "admin".into(), public_key: Some("ssh-ed25519 AAAA... admin".into()) });
     // settings first, so plans can read what other nodes publish.
     for (g, t) in targets {
         let out = plan_phase(&g.server().phase_fns(SETTINGS), t, SETTINGS, &world);
@@ -554,13 +586,21 @@ fn plans_for(targets: &[(GroupSpec, Target)], phases: &[String]) -> Result<Vec<P
             }
             let planned = plan_phase(&fns, t, &phase, &world);
             if !planned.errors.is_empty() {
-                return Err(Failure(EXIT_FAILED, format!("node {} phase {phase}: {}", t.node.name, planned.errors.join("; "))));
+                return Err(Failure(
+                    EXIT_FAILED,
+                    format!("node {} phase {phase}: {}", t.node.name, planned.errors.join("; ")),
+                ));
             }
             if planned.actions.is_empty() {
                 continue;
             }
-            let o = RenderOptions { nonce: "PALLET_DRY_RUN".into(), redact: true, ..RenderOptions::new(&phase, &t.node.name) };
-            let r = render_phase(&planned.actions, &t.os, &o).map_err(|e| Failure(EXIT_FAILED, format!("node {} phase {phase}: {e}", t.node.name)))?;
+            let o = RenderOptions {
+                nonce: "PALLET_DRY_RUN".into(),
+                redact: true,
+                ..RenderOptions::new(&phase, &t.node.name)
+            };
+            let r = render_phase(&planned.actions, &t.os, &o)
+                .map_err(|e| Failure(EXIT_FAILED, format!("node {} phase {phase}: {e}", t.node.name)))?;
             out.push(PlannedScript {
                 node: t.node.name.clone(),
                 group: g.name().to_string(),

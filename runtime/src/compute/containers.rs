@@ -60,7 +60,9 @@ impl Containers {
     /// a node spec names an image id), authorizing `authorized_key` for root.
     pub fn new(engine: impl Into<String>, default_image: impl Into<String>) -> Containers {
         let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
-        let state = std::env::var("XDG_STATE_HOME").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from(home).join(".local/state"));
+        let state = std::env::var("XDG_STATE_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from(home).join(".local/state"));
         Containers {
             engine: engine.into(),
             engine_args: Vec::new(),
@@ -167,7 +169,8 @@ impl Containers {
                     }
                 }
             }
-            let ssh_port = published.get(&22).and_then(|a| a.rsplit(':').next()).and_then(|p| p.parse().ok()).unwrap_or(0);
+            let ssh_port =
+                published.get(&22).and_then(|a| a.rsplit(':').next()).and_then(|p| p.parse().ok()).unwrap_or(0);
             let mut node = Node::new(name, group, "127.0.0.1").ssh_port(ssh_port);
             node.flags = self.flags_of(&id);
             node.id = id;
@@ -181,7 +184,8 @@ impl Containers {
     }
 
     async fn managed_ids(&self) -> Result<Vec<String>, ComputeError> {
-        let out = self.engine(&["ps", "-a", "-q", "--no-trunc", "--filter", &format!("label={MANAGED_LABEL}=1")]).await?;
+        let out =
+            self.engine(&["ps", "-a", "-q", "--no-trunc", "--filter", &format!("label={MANAGED_LABEL}=1")]).await?;
         Ok(out.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())
     }
 
@@ -189,7 +193,8 @@ impl Containers {
     async fn make_ready(&self, name: &str) -> Result<(), ComputeError> {
         let key = format!("PALLET_KEY={}", self.authorized_key.clone().unwrap_or_default());
         self.engine(&["exec", "-e", &key, name, "sh", "-c", SETUP]).await?;
-        let node = self.inspect(&[name.to_string()]).await?.pop().ok_or_else(|| self.err(format!("{name} vanished")))?;
+        let node =
+            self.inspect(&[name.to_string()]).await?.pop().ok_or_else(|| self.err(format!("{name} vanished")))?;
         let deadline = Instant::now() + self.ready_timeout;
         loop {
             if ssh_banner(&format!("127.0.0.1:{}", node.ssh_port)).await {
@@ -263,7 +268,11 @@ impl ComputeService for Containers {
         })
     }
 
-    fn create_nodes<'a>(&'a self, group: &'a GroupSpec, count: usize) -> BoxFuture<'a, Result<Vec<Node>, ComputeError>> {
+    fn create_nodes<'a>(
+        &'a self,
+        group: &'a GroupSpec,
+        count: usize,
+    ) -> BoxFuture<'a, Result<Vec<Node>, ComputeError>> {
         Box::pin(async move {
             let existing = self.nodes().await?;
             let taken: BTreeSet<String> = existing.iter().map(|n| n.name.clone()).collect();
@@ -309,13 +318,16 @@ impl ComputeService for Containers {
 
     fn set_flag<'a>(&'a self, node: &'a Node, flag: &'a str) -> BoxFuture<'a, Result<(), ComputeError>> {
         Box::pin(async move {
-            std::fs::create_dir_all(&self.state_dir).map_err(|e| self.err(format!("{}: {e}", self.state_dir.display())))?;
+            std::fs::create_dir_all(&self.state_dir)
+                .map_err(|e| self.err(format!("{}: {e}", self.state_dir.display())))?;
             let mut flags = self.flags_of(&node.id);
             flags.insert(flag.to_string());
             let text: String = flags.iter().map(|f| format!("{f}\n")).collect();
             let path = self.state_dir.join(&node.id);
             let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path)).map_err(|e| self.err(format!("{}: {e}", path.display())))
+            std::fs::write(&tmp, text)
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .map_err(|e| self.err(format!("{}: {e}", path.display())))
         })
     }
 }

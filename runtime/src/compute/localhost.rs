@@ -2,7 +2,7 @@
 
 use super::{BoxFuture, ComputeError, ComputeService};
 use crate::node::Node;
-use crate::spec::{GroupSpec, BOOTSTRAPPED};
+use crate::spec::{BOOTSTRAPPED, GroupSpec};
 
 /// This machine, as node `localhost` of `group` (Pallet's localhost service). It counts as
 /// bootstrapped; it cannot create or destroy nodes.
@@ -31,14 +31,23 @@ impl ComputeService for Localhost {
         })
     }
 
-    fn create_nodes<'a>(&'a self, group: &'a GroupSpec, _count: usize) -> BoxFuture<'a, Result<Vec<Node>, ComputeError>> {
+    fn create_nodes<'a>(
+        &'a self,
+        group: &'a GroupSpec,
+        _count: usize,
+    ) -> BoxFuture<'a, Result<Vec<Node>, ComputeError>> {
         Box::pin(async move {
-            Err(ComputeError::Unsupported { service: "localhost".into(), what: format!("create nodes (group {})", group.name()) })
+            Err(ComputeError::Unsupported {
+                service: "localhost".into(),
+                what: format!("create nodes (group {})", group.name()),
+            })
         })
     }
 
     fn destroy_nodes<'a>(&'a self, _nodes: &'a [Node]) -> BoxFuture<'a, Result<(), ComputeError>> {
-        Box::pin(async move { Err(ComputeError::Unsupported { service: "localhost".into(), what: "destroy nodes".into() }) })
+        Box::pin(
+            async move { Err(ComputeError::Unsupported { service: "localhost".into(), what: "destroy nodes".into() }) },
+        )
     }
 
     fn set_flag<'a>(&'a self, _node: &'a Node, _flag: &'a str) -> BoxFuture<'a, Result<(), ComputeError>> {

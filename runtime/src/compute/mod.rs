@@ -49,7 +49,8 @@ pub trait ComputeService: Send + Sync {
     fn nodes(&self) -> BoxFuture<'_, Result<Vec<Node>, ComputeError>>;
 
     /// Creates `count` nodes for `group`, named `<group>-<n>` with the lowest free numbers.
-    fn create_nodes<'a>(&'a self, group: &'a GroupSpec, count: usize) -> BoxFuture<'a, Result<Vec<Node>, ComputeError>>;
+    fn create_nodes<'a>(&'a self, group: &'a GroupSpec, count: usize)
+    -> BoxFuture<'a, Result<Vec<Node>, ComputeError>>;
 
     /// Destroys `nodes`.
     fn destroy_nodes<'a>(&'a self, nodes: &'a [Node]) -> BoxFuture<'a, Result<(), ComputeError>>;

@@ -3,7 +3,7 @@
 
 use super::{BoxFuture, ComputeError, ComputeService};
 use crate::node::Node;
-use crate::spec::{GroupSpec, BOOTSTRAPPED};
+use crate::spec::{BOOTSTRAPPED, GroupSpec};
 use serde::Deserialize;
 use std::sync::Mutex;
 use stevedore::Os;
@@ -68,7 +68,8 @@ impl NodeList {
                 node = node.private_ip(ip);
             }
             if let Some(os) = n.os {
-                let parsed = Os::parse(&os).map_err(|e| ComputeError::Config(format!("inventory node {}: {e}", node.name)))?;
+                let parsed =
+                    Os::parse(&os).map_err(|e| ComputeError::Config(format!("inventory node {}: {e}", node.name)))?;
                 node = node.os(parsed);
             }
             if let Some(id) = n.id {
@@ -84,7 +85,8 @@ impl NodeList {
     /// # Errors
     /// [`ComputeError::Config`] when it cannot be read or parsed.
     pub fn from_file(path: &std::path::Path) -> Result<NodeList, ComputeError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ComputeError::Config(format!("{}: {e}", path.display())))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ComputeError::Config(format!("{}: {e}", path.display())))?;
         NodeList::from_toml(&text).map_err(|e| ComputeError::Config(format!("{}: {e}", path.display())))
     }
 }
@@ -98,14 +100,23 @@ impl ComputeService for NodeList {
         Box::pin(async move { Ok(self.nodes.lock().expect("not poisoned").clone()) })
     }
 
-    fn create_nodes<'a>(&'a self, group: &'a GroupSpec, _count: usize) -> BoxFuture<'a, Result<Vec<Node>, ComputeError>> {
+    fn create_nodes<'a>(
+        &'a self,
+        group: &'a GroupSpec,
+        _count: usize,
+    ) -> BoxFuture<'a, Result<Vec<Node>, ComputeError>> {
         Box::pin(async move {
-            Err(ComputeError::Unsupported { service: "node-list".into(), what: format!("create nodes (group {})", group.name()) })
+            Err(ComputeError::Unsupported {
+                service: "node-list".into(),
+                what: format!("create nodes (group {})", group.name()),
+            })
         })
     }
 
     fn destroy_nodes<'a>(&'a self, _nodes: &'a [Node]) -> BoxFuture<'a, Result<(), ComputeError>> {
-        Box::pin(async move { Err(ComputeError::Unsupported { service: "node-list".into(), what: "destroy nodes".into() }) })
+        Box::pin(
+            async move { Err(ComputeError::Unsupported { service: "node-list".into(), what: "destroy nodes".into() }) },
+        )
     }
 
     fn set_flag<'a>(&'a self, node: &'a Node, flag: &'a str) -> BoxFuture<'a, Result<(), ComputeError>> {
@@ -125,7 +136,10 @@ mod tests {
 
     #[test]
     fn inventory_parses_and_rejects_typos() {
-        let l = NodeList::from_toml("[[node]]\nname = \"web-1\"\ngroup = \"web\"\naddress = \"127.0.0.2\"\nport = 2222\nos = \"debian-12\"\n").unwrap();
+        let l = NodeList::from_toml(
+            "[[node]]\nname = \"web-1\"\ngroup = \"web\"\naddress = \"127.0.0.2\"\nport = 2222\nos = \"debian-12\"\n",
+        )
+        .unwrap();
         let n = l.nodes.lock().unwrap()[0].clone();
         assert_eq!((n.name.as_str(), n.ssh_port, n.has_flag("bootstrapped")), ("web-1", 2222, true));
         let e = NodeList::from_toml("[[node]]\nname = \"a\"\ngroup = \"g\"\nadress = \"x\"\n").err().unwrap();

@@ -1,7 +1,7 @@
 //! `automated_admin_user` (Pallet's `automated-admin-user` crate): sudo, the admin user with a
 //! home and a shell, its SSH key, and a NOPASSWD sudoers entry checked by visudo.
 
-use crate::action::{authorize_key, package, package_manager, sudoers, user, PackageManager};
+use crate::action::{PackageManager, authorize_key, package, package_manager, sudoers, user};
 use crate::plan::Plan;
 
 /// Creates the operation's admin user on the node: installs sudo, creates the user (home,

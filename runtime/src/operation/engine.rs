@@ -12,14 +12,14 @@ use crate::facts::{parse_probe, probe_script};
 use crate::node::Node;
 use crate::plan::{Target, World};
 use crate::report::{NodeResult, Report, Status};
-use crate::spec::{FlagPolicy, GroupSpec, BOOTSTRAPPED, SETTINGS};
+use crate::spec::{BOOTSTRAPPED, FlagPolicy, GroupSpec, SETTINGS};
 use crate::transport::local::LocalTransport;
 use crate::transport::ssh::SshTransport;
 use crate::transport::{AdminUser, Transport};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 /// A node in the operation with its group spec; `target` is false for consider-groups.
@@ -87,7 +87,10 @@ pub(crate) async fn open(node: &Node, user: &AdminUser, o: &RunOptions) -> Resul
     if node.local {
         return Ok(Transport::Local(LocalTransport));
     }
-    SshTransport::connect(&node.primary_ip, node.ssh_port, user, &o.ssh).await.map(Transport::Ssh).map_err(|e| e.to_string())
+    SshTransport::connect(&node.primary_ip, node.ssh_port, user, &o.ssh)
+        .await
+        .map(Transport::Ssh)
+        .map_err(|e| e.to_string())
 }
 
 /// The user a phase runs as on `node`: the image user for image-credential phases (and the
@@ -166,7 +169,11 @@ pub(crate) async fn run(
                 connected.push(c);
             }
             Err((m, e)) => {
-                send(Event::NodeFinished { phase: "connect".into(), node: m.node.name.clone(), status: Status::Failed });
+                send(Event::NodeFinished {
+                    phase: "connect".into(),
+                    node: m.node.name.clone(),
+                    status: Status::Failed,
+                });
                 report.results.push(connect_failure(&m, e));
             }
         }
@@ -175,7 +182,11 @@ pub(crate) async fn run(
     let mut world = World::new(connected.iter().map(|c| c.target.clone()).collect());
     world.admin = Some(crate::plan::AdminInfo {
         username: o.user.username.clone(),
-        public_key: o.user.public_key_path().and_then(|p| std::fs::read_to_string(p).ok()).map(|k| k.trim().to_string()),
+        public_key: o
+            .user
+            .public_key_path()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map(|k| k.trim().to_string()),
     });
 
     // settings on every member, then the requested phases on targets.
@@ -218,7 +229,9 @@ pub(crate) async fn run(
             let mut runnable = Vec::new();
             for c in cs {
                 let skip = match &meta.flag {
-                    Some(FlagPolicy::ExecuteAndFlag(f)) | Some(FlagPolicy::ExecuteOnUnflagged(f)) => c.target.node.has_flag(f),
+                    Some(FlagPolicy::ExecuteAndFlag(f)) | Some(FlagPolicy::ExecuteOnUnflagged(f)) => {
+                        c.target.node.has_flag(f)
+                    }
                     None => false,
                 };
                 if skip {
@@ -267,8 +280,14 @@ pub(crate) async fn run(
                 for batch in jobs {
                     let mut set = JoinSet::new();
                     for job in batch {
-                        let (phase, world, global, group_limit, o, handshakes) =
-                            (phase.clone(), world.clone(), global.clone(), group_limit.clone(), o.clone(), handshakes.clone());
+                        let (phase, world, global, group_limit, o, handshakes) = (
+                            phase.clone(),
+                            world.clone(),
+                            global.clone(),
+                            group_limit.clone(),
+                            o.clone(),
+                            handshakes.clone(),
+                        );
                         set.spawn(async move {
                             let _g = global.acquire_owned().await.expect("never closed");
                             let _l = match group_limit {
@@ -282,8 +301,12 @@ pub(crate) async fn run(
                             let transport = match job.conns.get(&job.user, &o, &handshakes).await {
                                 Ok(t) => t,
                                 Err(e) => {
-                                    let result = super::node_run::failed(&job.target, &phase, e, std::time::Instant::now());
-                                    return (job.target.node.clone(), super::node_run::NodeOutcome { result, published: BTreeMap::new() });
+                                    let result =
+                                        super::node_run::failed(&job.target, &phase, e, std::time::Instant::now());
+                                    return (
+                                        job.target.node.clone(),
+                                        super::node_run::NodeOutcome { result, published: BTreeMap::new() },
+                                    );
                                 }
                             };
                             let out = NodePhase {
@@ -381,4 +404,3 @@ pub(crate) fn members(nodes: &[Node], groups: &[GroupSpec], target: bool) -> Vec
     }
     out
 }
-

@@ -6,15 +6,15 @@ mod node_run;
 
 use crate::report::{Report, Status};
 use crate::spec::GroupSpec;
-use crate::transport::ssh::SshOptions;
 use crate::transport::AdminUser;
+use crate::transport::ssh::SshOptions;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-pub(crate) use engine::{members, run, Member};
+pub(crate) use engine::{Member, members, run};
 
 /// Connects to `node` as the admin user and detects its OS (one probe).
 ///

@@ -1,9 +1,9 @@
 //! One node, one phase: plan, render, run the script, read the records back.
 
-use crate::plan::{plan_phase, PlanOutput, Target, World};
-use crate::spec::PlanFn;
-use crate::render::{render_phase, Event as Record, RecordParser, RenderOptions};
+use crate::plan::{PlanOutput, Target, World, plan_phase};
+use crate::render::{Event as Record, RecordParser, RenderOptions, render_phase};
 use crate::report::{ActionResult, NodeResult, Status};
+use crate::spec::PlanFn;
 use crate::transport::{AdminUser, Transport, TransportError};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -3,8 +3,8 @@
 
 use crate::action::Action;
 use crate::node::Node;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use stevedore::Os;
@@ -154,8 +154,7 @@ impl<'a> Plan<'a> {
 
     /// The nodes whose group has role `role`, by name.
     pub fn nodes_with_role(&self, role: &str) -> Vec<&Node> {
-        let mut v: Vec<&Node> =
-            self.world.targets.iter().filter(|t| t.roles.contains(role)).map(|t| &t.node).collect();
+        let mut v: Vec<&Node> = self.world.targets.iter().filter(|t| t.roles.contains(role)).map(|t| &t.node).collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v
     }

@@ -4,5 +4,5 @@
 pub mod phase;
 pub mod records;
 
-pub use phase::{dry_run, render_phase, PhaseRenderError, PhaseScript, PlannedAction, RenderOptions};
+pub use phase::{PhaseRenderError, PhaseScript, PlannedAction, RenderOptions, dry_run, render_phase};
 pub use records::{Event, RecordParser};

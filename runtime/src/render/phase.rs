@@ -18,7 +18,7 @@
 
 use crate::action::package::PackageSet;
 use crate::action::{Action, ActionError, RenderContext};
-use stevedore::{script, Os, Script};
+use stevedore::{Os, Script, script};
 
 /// How to render a phase.
 #[derive(Debug, Clone)]
@@ -54,9 +54,8 @@ impl RenderOptions {
 /// A fresh nonce: 24 hex digits from the OS random source (time and pid when unavailable).
 pub fn new_nonce() -> String {
     let mut bytes = [0u8; 12];
-    let ok = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))
-        .is_ok();
+    let ok =
+        std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes)).is_ok();
     if !ok {
         let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
         bytes[..8].copy_from_slice(&(t as u64).to_le_bytes());
@@ -113,7 +112,8 @@ fn arrange<'a>(actions: &'a [Box<dyn Action>], os: &Os) -> (Option<PackageSet>, 
 }
 
 fn prologue(o: &RenderOptions, os: &Os, count: usize) -> Script {
-    let header = format!("pallet phase {} on {} ({os}), {count} action{}", o.phase, o.node, if count == 1 { "" } else { "s" });
+    let header =
+        format!("pallet phase {} on {} ({os}), {count} action{}", o.phase, o.node, if count == 1 { "" } else { "s" });
     let header = Script::comment(&header);
     let nonce = &o.nonce;
     let check = if o.check { "1" } else { "0" };
@@ -180,9 +180,11 @@ pub fn render_phase(actions: &[Box<dyn Action>], os: &Os, o: &RenderOptions) -> 
         planned.push(PlannedAction { index, kind: a.kind().to_string(), description });
     }
     body.push(&epilogue());
-    let text = body
-        .render(os)
-        .map_err(|e| PhaseRenderError { index: 0, description: "phase script".into(), error: e.into() })?;
+    let text = body.render(os).map_err(|e| PhaseRenderError {
+        index: 0,
+        description: "phase script".into(),
+        error: e.into(),
+    })?;
     Ok(PhaseScript { text, actions: planned, nonce: o.nonce.clone() })
 }
 
@@ -191,7 +193,12 @@ pub fn render_phase(actions: &[Box<dyn Action>], os: &Os, o: &RenderOptions) -> 
 ///
 /// # Errors
 /// As [`render_phase`].
-pub fn dry_run(actions: &[Box<dyn Action>], os: &Os, o: &RenderOptions, scripts: bool) -> Result<String, PhaseRenderError> {
+pub fn dry_run(
+    actions: &[Box<dyn Action>],
+    os: &Os,
+    o: &RenderOptions,
+    scripts: bool,
+) -> Result<String, PhaseRenderError> {
     let o = RenderOptions { redact: true, ..o.clone() };
     let rendered = render_phase(actions, os, &o)?;
     let mut out = format!("{} on {} ({os}):\n", o.phase, o.node);

@@ -38,7 +38,12 @@ pub struct RecordParser {
 impl RecordParser {
     /// A parser for records carrying `nonce`.
     pub fn new(nonce: &str) -> RecordParser {
-        RecordParser { marker: format!("{nonce} ").into_bytes(), partial: Vec::new(), stderr: None, pending_blank: false }
+        RecordParser {
+            marker: format!("{nonce} ").into_bytes(),
+            partial: Vec::new(),
+            stderr: None,
+            pending_blank: false,
+        }
     }
 
     /// Parses the complete lines in `bytes` (plus what was left over before).

@@ -1,6 +1,6 @@
 //! Cluster specs: named sets of groups (Pallet's `cluster-spec`).
 
-use super::group_spec::{check_group_name, GroupNameError, GroupSpec};
+use super::group_spec::{GroupNameError, GroupSpec, check_group_name};
 use super::server_spec::ServerSpec;
 
 /// A named set of group specs with cluster-wide roles, phases, extends and node spec.

@@ -8,7 +8,9 @@ use stevedore::os::Packager;
 
 /// Why a group name is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid group name `{name}`: {reason} (a group name is a DNS label: 1-63 characters, lowercase letters, digits and `-`, not starting or ending with `-`)")]
+#[error(
+    "invalid group name `{name}`: {reason} (a group name is a DNS label: 1-63 characters, lowercase letters, digits and `-`, not starting or ending with `-`)"
+)]
 pub struct GroupNameError {
     /// The name given.
     pub name: String,

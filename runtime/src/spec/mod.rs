@@ -7,7 +7,11 @@ macro_rules! forward_server_builders {
     ($t:ty) => {
         impl $t {
             /// Adds plan function `f` to `phase` (see [`ServerSpec::phase`](crate::spec::ServerSpec::phase)).
-            pub fn phase(mut self, phase: impl Into<String>, f: impl Fn(&mut crate::plan::Plan<'_>) + Send + Sync + 'static) -> Self {
+            pub fn phase(
+                mut self,
+                phase: impl Into<String>,
+                f: impl Fn(&mut crate::plan::Plan<'_>) + Send + Sync + 'static,
+            ) -> Self {
                 self.server = self.server.phase(phase, f);
                 self
             }
@@ -47,7 +51,7 @@ pub mod phase;
 pub mod server_spec;
 
 pub use cluster_spec::ClusterSpec;
-pub use group_spec::{check_group_name, GroupNameError, GroupSpec, NodeFilter};
+pub use group_spec::{GroupNameError, GroupSpec, NodeFilter, check_group_name};
 pub use node_spec::{Hardware, HardwarePreference, Image, Location, Network, NodeSpec, Qos};
-pub use phase::{plan_fn, FlagPolicy, Partition, PhaseMeta, PlanFn, BOOTSTRAP, BOOTSTRAPPED, CONFIGURE, SETTINGS};
+pub use phase::{BOOTSTRAP, BOOTSTRAPPED, CONFIGURE, FlagPolicy, Partition, PhaseMeta, PlanFn, SETTINGS, plan_fn};
 pub use server_spec::ServerSpec;

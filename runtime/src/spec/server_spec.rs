@@ -1,7 +1,7 @@
 //! Server specs: reusable bundles of phases (Pallet's `server-spec`).
 
 use super::node_spec::NodeSpec;
-use super::phase::{PhaseMeta, PlanFn, BOOTSTRAP, CONFIGURE};
+use super::phase::{BOOTSTRAP, CONFIGURE, PhaseMeta, PlanFn};
 use crate::plan::Plan;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! Running scripts with the local `sh` (Pallet's localhost executor).
 
-use super::{bootstrap_command, bootstrap_stdin, drive, AdminUser, ExecOutcome, TransportError};
+use super::{AdminUser, ExecOutcome, TransportError, bootstrap_command, bootstrap_stdin, drive};
 use std::process::Stdio;
 
 /// Runs scripts on this machine.
@@ -28,8 +28,11 @@ impl LocalTransport {
             .kill_on_drop(true)
             .spawn()
             .map_err(spawn_err)?;
-        let (stdin, stdout, stderr) =
-            (child.stdin.take().expect("piped"), child.stdout.take().expect("piped"), child.stderr.take().expect("piped"));
+        let (stdin, stdout, stderr) = (
+            child.stdin.take().expect("piped"),
+            child.stdout.take().expect("piped"),
+            child.stderr.take().expect("piped"),
+        );
         let err = drive(stdin, stdout, stderr, bootstrap_stdin(script, user), on_stdout).await.map_err(spawn_err)?;
         let status = child.wait().await.map_err(spawn_err)?;
         Ok(ExecOutcome { exit_code: status.code(), stderr: err })

@@ -1,7 +1,7 @@
 //! SSH through the system OpenSSH client: one ControlMaster per node per run (the `openssh`
 //! crate with native mux), every script an exec request on it.
 
-use super::{bootstrap_command, bootstrap_stdin, drive, AdminUser, ExecOutcome, TransportError};
+use super::{AdminUser, ExecOutcome, TransportError, bootstrap_command, bootstrap_stdin, drive};
 use openssh::{KnownHosts, Session, SessionBuilder, Stdio};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -57,7 +57,9 @@ pub fn default_control_dir() -> PathBuf {
     // SAFETY-free: read the uid from /proc/self rather than libc.
     let uid = std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).and_then(|l| l.split_whitespace().nth(1).map(String::from)))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("Uid:")).and_then(|l| l.split_whitespace().nth(1).map(String::from))
+        })
         .unwrap_or_else(|| "0".into());
     PathBuf::from(format!("/tmp/pallet-{uid}"))
 }
@@ -72,7 +74,8 @@ pub struct SshTransport {
 
 /// The file recording a kept master for `target` (`user@host:port`).
 fn kept_master_file(o: &SshOptions, target: &str) -> PathBuf {
-    let safe: String = target.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+    let safe: String =
+        target.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
     o.control_dir.join("kept").join(safe)
 }
 
@@ -116,7 +119,12 @@ impl SshTransport {
     ///
     /// # Errors
     /// [`TransportError::Connect`] with what ssh reported.
-    pub async fn connect(host: &str, port: u16, user: &AdminUser, o: &SshOptions) -> Result<SshTransport, TransportError> {
+    pub async fn connect(
+        host: &str,
+        port: u16,
+        user: &AdminUser,
+        o: &SshOptions,
+    ) -> Result<SshTransport, TransportError> {
         let target = format!("{}@{host}:{port}", user.username);
         let keep = o.keep_connections.map(|_| kept_master_file(o, &target));
         if let Some(f) = &keep {
@@ -125,7 +133,8 @@ impl SshTransport {
             }
         }
         let err = |message: String| TransportError::Connect { target: target.clone(), message };
-        std::fs::create_dir_all(&o.control_dir).map_err(|e| err(format!("control directory {}: {e}", o.control_dir.display())))?;
+        std::fs::create_dir_all(&o.control_dir)
+            .map_err(|e| err(format!("control directory {}: {e}", o.control_dir.display())))?;
         {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(&o.control_dir, std::fs::Permissions::from_mode(0o700));
@@ -190,9 +199,14 @@ impl SshTransport {
             .spawn()
             .await
             .map_err(|e| lost(describe(&e)))?;
-        let (stdin, stdout, stderr) =
-            (child.stdin().take().expect("piped"), child.stdout().take().expect("piped"), child.stderr().take().expect("piped"));
-        let err = drive(stdin, stdout, stderr, bootstrap_stdin(script, user), on_stdout).await.map_err(|e| lost(e.to_string()))?;
+        let (stdin, stdout, stderr) = (
+            child.stdin().take().expect("piped"),
+            child.stdout().take().expect("piped"),
+            child.stderr().take().expect("piped"),
+        );
+        let err = drive(stdin, stdout, stderr, bootstrap_stdin(script, user), on_stdout)
+            .await
+            .map_err(|e| lost(e.to_string()))?;
         match child.wait().await {
             Ok(status) => Ok(ExecOutcome { exit_code: status.code(), stderr: err }),
             Err(openssh::Error::RemoteProcessTerminated) => Ok(ExecOutcome { exit_code: None, stderr: err }),

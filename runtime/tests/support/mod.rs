@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use pallet_runtime::action::Action;
-use pallet_runtime::render::{render_phase, Event, RecordParser, RenderOptions};
+use pallet_runtime::render::{Event, RecordParser, RenderOptions, render_phase};
 use std::path::Path;
 use std::process::Command;
 use stevedore::Os;
@@ -45,11 +45,10 @@ pub fn run_script(text: &[u8], nonce: &str, root: Option<&Path>) -> Run {
         Some(r) => {
             let inside = r.join("tmp/pallet-phase.sh");
             std::fs::write(&inside, text).unwrap();
-            let cmd = format!(
-                "mount -t proc proc {r}/proc && exec chroot {r} /bin/sh /tmp/pallet-phase.sh",
-                r = r.display()
-            );
-            Command::new("unshare").args(["-m", "--propagation", "private", "sh", "-c", &cmd])
+            let cmd =
+                format!("mount -t proc proc {r}/proc && exec chroot {r} /bin/sh /tmp/pallet-phase.sh", r = r.display());
+            Command::new("unshare")
+                .args(["-m", "--propagation", "private", "sh", "-c", &cmd])
                 .stdin(std::process::Stdio::null())
                 .output()
                 .unwrap()
@@ -63,7 +62,14 @@ pub fn parse_output(out: &std::process::Output, nonce: &str) -> Run {
     let mut p = RecordParser::new(nonce);
     let mut events = p.feed(&out.stdout);
     events.extend(p.finish());
-    let mut run = Run { statuses: vec![], stderr: vec![], output: vec![], flags: vec![], done: false, exit: out.status.code().unwrap_or(-1) };
+    let mut run = Run {
+        statuses: vec![],
+        stderr: vec![],
+        output: vec![],
+        flags: vec![],
+        done: false,
+        exit: out.status.code().unwrap_or(-1),
+    };
     for e in events {
         match e {
             Event::Action { index, status, code } => run.statuses.push((index, status, code)),

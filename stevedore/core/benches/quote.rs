@@ -1,6 +1,6 @@
 //! Quoting throughput: mixed values (bare words, spaces, quotes, binary) quoted into one buffer.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use stevedore_core::quote::quote_into;
 

@@ -401,6 +401,5 @@ pub fn is_name(s: &str) -> bool {
 
 /// Is `s` a special parameter (`@ * # ? - $ !`) or a positional parameter number?
 pub fn is_special_param(s: &str) -> bool {
-    matches!(s, "@" | "*" | "#" | "?" | "-" | "$" | "!")
-        || (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+    matches!(s, "@" | "*" | "#" | "?" | "-" | "$" | "!") || (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -26,10 +26,9 @@ pub enum QuoteError {
 impl fmt::Display for QuoteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            QuoteError::Nul { position } => write!(
-                f,
-                "value contains a NUL byte at offset {position}; a shell word cannot hold NUL"
-            ),
+            QuoteError::Nul { position } => {
+                write!(f, "value contains a NUL byte at offset {position}; a shell word cannot hold NUL")
+            }
         }
     }
 }
@@ -38,10 +37,8 @@ impl std::error::Error for QuoteError {}
 
 /// Words the shell treats as reserved when they appear unquoted in command position.
 /// They are always quoted so that an interpolated value can never open or close a construct.
-pub const RESERVED_WORDS: &[&str] = &[
-    "!", "{", "}", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in", "then",
-    "until", "while",
-];
+pub const RESERVED_WORDS: &[&str] =
+    &["!", "{", "}", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in", "then", "until", "while"];
 
 /// Is `b` a byte that is never special to a POSIX shell, anywhere in a word?
 pub fn is_safe_byte(b: u8) -> bool {
@@ -50,9 +47,7 @@ pub fn is_safe_byte(b: u8) -> bool {
 
 /// Can `bytes` be emitted bare (without quotes) as a whole word?
 pub fn is_bare_word(bytes: &[u8]) -> bool {
-    !bytes.is_empty()
-        && bytes.iter().all(|&b| is_safe_byte(b))
-        && !RESERVED_WORDS.iter().any(|w| w.as_bytes() == bytes)
+    !bytes.is_empty() && bytes.iter().all(|&b| is_safe_byte(b)) && !RESERVED_WORDS.iter().any(|w| w.as_bytes() == bytes)
 }
 
 /// Quotes `bytes` as exactly one shell word, appending it to `out`.

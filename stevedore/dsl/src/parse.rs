@@ -17,7 +17,7 @@
 //! [`crate::word`].
 
 use crate::ctxt::Ctxt;
-use crate::tokens::{ident_text, Cursor};
+use crate::tokens::{Cursor, ident_text};
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use stevedore_core::ir::*;
 use stevedore_core::quote::RESERVED_WORDS;
@@ -87,7 +87,9 @@ impl<'a> Parser<'a> {
     }
 
     fn stmt(&mut self, c: &mut Cursor) -> R<Stmt> {
-        if c.is_punct('#') && (c.is_group_at(1, Delimiter::Bracket) || (c.is_punct_at(1, '!') && c.is_group_at(2, Delimiter::Bracket))) {
+        if c.is_punct('#')
+            && (c.is_group_at(1, Delimiter::Bracket) || (c.is_punct_at(1, '!') && c.is_group_at(2, Delimiter::Bracket)))
+        {
             return self.doc_comment(c);
         }
         if c.is_ident("sh") && c.is_punct_at(1, '!') && c.is_group_at(2, Delimiter::Parenthesis) {

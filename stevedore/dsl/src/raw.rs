@@ -7,12 +7,8 @@ use brush_parser::{ParseError, Parser, ParserOptions};
 /// # Errors
 /// What is wrong and where, as line and column inside the text.
 pub fn check(text: &str) -> Result<(), String> {
-    let options = ParserOptions {
-        posix_mode: true,
-        sh_mode: true,
-        enable_extended_globbing: false,
-        ..ParserOptions::default()
-    };
+    let options =
+        ParserOptions { posix_mode: true, sh_mode: true, enable_extended_globbing: false, ..ParserOptions::default() };
     let mut parser = Parser::new(std::io::Cursor::new(text.as_bytes()), &options);
     parser.parse_program().map(|_| ()).map_err(|e| match e {
         ParseError::ParsingNear(p) => format!("syntax error at line {}, column {} of the string", p.line, p.column),

@@ -20,14 +20,14 @@ use crate::ctxt::Ctxt;
 use crate::expand;
 use crate::parse::{HoleSpec, Parser};
 use crate::suggest::hint;
-use crate::tokens::{ident_text, Cursor};
+use crate::tokens::{Cursor, ident_text};
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote};
 use stevedore_core::os::{Axis, Selector};
 use stevedore_core::render::render;
+use syn::Token;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::Token;
 
 /// One function item as written.
 pub struct FnItem {
@@ -250,18 +250,16 @@ fn check_arms(item: &FnItem, arms: &[Arm], cx: &mut Ctxt) -> Option<Axis> {
         return None;
     };
     if !has_default {
-        let missing: Vec<&str> = axis
-            .names()
-            .into_iter()
-            .filter(|n| !seen.iter().any(|s| s.name() == *n))
-            .collect();
+        let missing: Vec<&str> = axis.names().into_iter().filter(|n| !seen.iter().any(|s| s.name() == *n)).collect();
         if !missing.is_empty() {
             cx.error(
                 item.name.span(),
                 format!(
                     "script function `{}` has no arm for {}: {}; add arms for them or a `_` arm",
                     item.name,
-                    if missing.len() == 1 { "this " } else { "these " }.to_string() + axis.describe() + if missing.len() == 1 { "" } else { "s" },
+                    if missing.len() == 1 { "this " } else { "these " }.to_string()
+                        + axis.describe()
+                        + if missing.len() == 1 { "" } else { "s" },
                     missing.join(", ")
                 ),
             );
@@ -269,4 +267,3 @@ fn check_arms(item: &FnItem, arms: &[Arm], cx: &mut Ctxt) -> Option<Axis> {
     }
     Some(axis)
 }
-

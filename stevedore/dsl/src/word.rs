@@ -13,8 +13,8 @@
 //!
 //! A word standing alone as `[ ... ]` is the `test` command.
 
-use crate::parse::{HoleSpec, Parser, Reported, R};
-use crate::tokens::{ident_text, Cursor};
+use crate::parse::{HoleSpec, Parser, R, Reported};
+use crate::tokens::{Cursor, ident_text};
 use proc_macro2::{Delimiter, Group, Spacing, TokenStream, TokenTree};
 use stevedore_core::ir::*;
 
@@ -35,7 +35,8 @@ impl Parser<'_> {
     /// The arguments starting at the next token: one word or hole, or the words of `[ ... ]`.
     pub fn args(&mut self, c: &mut Cursor) -> R<Vec<Arg>> {
         if let Some(TokenTree::Group(g)) = c.peek() {
-            let next_is_operator = matches!(c.peek_n(1), Some(TokenTree::Punct(p)) if matches!(p.as_char(), ';' | '|' | '&' | '<' | '>'));
+            let next_is_operator =
+                matches!(c.peek_n(1), Some(TokenTree::Punct(p)) if matches!(p.as_char(), ';' | '|' | '&' | '<' | '>'));
             if g.delimiter() == Delimiter::Bracket && (!c.adjacent_at(1) || next_is_operator) {
                 let g = g.clone();
                 c.bump();
@@ -72,7 +73,8 @@ impl Parser<'_> {
                         ));
                     }
                     '&' | '|' | ';' => {
-                        return Err(self.err(p.span(), "`&&`, `||` and `;` go outside `[ ]`; use -a/-o sparingly, or two tests"));
+                        return Err(self
+                            .err(p.span(), "`&&`, `||` and `;` go outside `[ ]`; use -a/-o sparingly, or two tests"));
                     }
                     _ => {}
                 }
@@ -105,13 +107,16 @@ impl Parser<'_> {
         let t = c.peek().expect("at_word checked").clone();
         match &t {
             TokenTree::Ident(i) => {
-                if i == "split" && c.is_punct_at(1, '!') && c.adjacent_at(1) && c.is_group_at(2, Delimiter::Parenthesis) {
+                if i == "split" && c.is_punct_at(1, '!') && c.adjacent_at(1) && c.is_group_at(2, Delimiter::Parenthesis)
+                {
                     c.bump();
                     c.bump();
                     let g = c.group(Delimiter::Parenthesis).expect("checked");
                     let mut inner = Cursor::of_group(&g);
                     if inner.at_end() {
-                        return Err(self.err(g.span(), "`split!` takes the expansions to leave unquoted: `split!($VAR)`"));
+                        return Err(
+                            self.err(g.span(), "`split!` takes the expansions to leave unquoted: `split!($VAR)`")
+                        );
                     }
                     let w = self.word(&mut inner)?;
                     if !inner.at_end() {
@@ -208,7 +213,9 @@ impl Parser<'_> {
                 TokenTree::Literal(l) if l.to_string().bytes().all(|b| b.is_ascii_alphanumeric()) => {
                     text.push_str(&l.to_string())
                 }
-                TokenTree::Punct(p) if matches!(p.as_char(), '!' | '-' | '^' | '.' | '_' | ':' | '/' | '+' | '@' | '%' | ',') => {
+                TokenTree::Punct(p)
+                    if matches!(p.as_char(), '!' | '-' | '^' | '.' | '_' | ':' | '/' | '+' | '@' | '%' | ',') =>
+                {
                     text.push(p.as_char())
                 }
                 TokenTree::Group(ig) if ig.delimiter() == Delimiter::Bracket => {
@@ -294,10 +301,9 @@ impl Parser<'_> {
                 .all(|(n, ch)| c.is_punct_at(n, ch) && (n == 0 || c.adjacent_at(n) || ch == '#' || ch == '%'))
         });
         let Some(op) = op else {
-            return Err(self.err(
-                op_span,
-                "unknown operator in `${...}`; expected one of :- - := = :+ + :? ? # ## % %%",
-            ));
+            return Err(
+                self.err(op_span, "unknown operator in `${...}`; expected one of :- - := = :+ + :? ? # ## % %%")
+            );
         };
         for _ in 0..op.as_str().len() {
             c.bump();
@@ -313,7 +319,10 @@ impl Parser<'_> {
             match &t {
                 TokenTree::Literal(l) => match self.literal_part(l)? {
                     WordPart::Literal(b) if b.contains(&b'}') && !param.split => {
-                        return Err(self.err(l.span(), "`}` in the word of `${...}` is not portable; assign it to a variable first"));
+                        return Err(self.err(
+                            l.span(),
+                            "`}` in the word of `${...}` is not portable; assign it to a variable first",
+                        ));
                     }
                     p => word.push(p),
                 },
@@ -372,7 +381,8 @@ impl Parser<'_> {
     /// `#name` or `#(expr)`: registers a hole and returns it.
     pub fn interpolation(&mut self, c: &mut Cursor) -> R<Hole> {
         let hash = c.bump().expect("checked");
-        let usage = "`#` must be followed directly by a variable name (`#name`) or an expression in parentheses (`#(expr)`)";
+        let usage =
+            "`#` must be followed directly by a variable name (`#name`) or an expression in parentheses (`#(expr)`)";
         if c.at_end() || !c.adjacent_at(0) {
             return Err(self.err(hash.span(), usage));
         }
@@ -395,7 +405,9 @@ impl Parser<'_> {
                 (g.stream(), g.span())
             }
             TokenTree::Group(g) if g.delimiter() == Delimiter::Bracket => {
-                return Err(self.err(hash.span(), "`#[...]` (attributes, doc comments) may only come before a statement"));
+                return Err(
+                    self.err(hash.span(), "`#[...]` (attributes, doc comments) may only come before a statement")
+                );
             }
             _ => return Err(self.err(hash.span(), usage)),
         };

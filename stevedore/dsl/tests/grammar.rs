@@ -48,7 +48,10 @@ fn string_literals_are_literal_words() {
 
 #[test]
 fn expansions_are_double_quoted_unless_split() {
-    assert_eq!(sh("echo $HOME $1 $? $# $@ ${X} /home/$USER/x;"), "echo \"$HOME\" \"$1\" \"$?\" \"$#\" \"$@\" \"$X\" /home/\"$USER\"/x\n");
+    assert_eq!(
+        sh("echo $HOME $1 $? $# $@ ${X} /home/$USER/x;"),
+        "echo \"$HOME\" \"$1\" \"$?\" \"$#\" \"$@\" \"$X\" /home/\"$USER\"/x\n"
+    );
     assert_eq!(sh("echo ${X:-/tmp} ${#X} ${F %.*};"), "echo \"${X:-/tmp}\" \"${#X}\" \"${F%.*}\"\n");
     assert_eq!(sh("echo $(uname -r) split!($(ls)) split!($X);"), "echo \"$(uname -r)\" $(ls) ${X}\n");
     assert_eq!(sh("echo $((1 + $X * 2));"), "echo $((1 + $X * 2))\n");
@@ -65,7 +68,10 @@ fn interpolation_positions() {
 #[test]
 fn operators_and_redirects() {
     assert_eq!(sh("a && b || c; d | e | f; g &"), "a && b || c\nd | e | f\ng &\n");
-    assert_eq!(sh("a>f; b >> f; c 2>&1 >/dev/null; d < in; e 2> err; f >&2;"), "a >f\nb >>f\nc 2>&1 >/dev/null\nd <in\ne 2>err\nf >&2\n");
+    assert_eq!(
+        sh("a>f; b >> f; c 2>&1 >/dev/null; d < in; e 2> err; f >&2;"),
+        "a >f\nb >>f\nc 2>&1 >/dev/null\nd <in\ne 2>err\nf >&2\n"
+    );
     assert_eq!(sh("! grep -q x f;"), "! grep -q x f\n");
     assert_eq!(sh("X=1 Y= Z=$HOME env;"), "X=1 Y= Z=\"$HOME\" env\n");
 }

@@ -98,10 +98,7 @@ mod tests {
             s.render_text(&Os::parse("debian-12").unwrap()).unwrap(),
             "DEBIAN_FRONTEND=noninteractive apt-get -q -y install nginx 'redis server'\n"
         );
-        assert_eq!(
-            s.render_text(&Os::parse("alpine-3.20").unwrap()).unwrap(),
-            "apk add -q nginx 'redis server'\n"
-        );
+        assert_eq!(s.render_text(&Os::parse("alpine-3.20").unwrap()).unwrap(), "apk add -q nginx 'redis server'\n");
         assert!(s.to_bytes().is_err(), "needs a target");
     }
 }
