@@ -12,7 +12,9 @@
 //! settings of the `db` group. Bootstrap creates the admin user `admin` (sudo, key, NOPASSWD
 //! sudoers entry) as the image's `root`; everything after runs as `admin`.
 
+use pallet::compute::Containers;
 use pallet::prelude::*;
+use pallet::transport::AdminUser;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -101,7 +103,7 @@ async fn main() -> std::process::ExitCode {
     let engine = std::env::var("PALLET_ENGINE").unwrap_or_else(|_| "podman".into());
     let image = std::env::var("PALLET_BASE_IMAGE").unwrap_or_else(|_| "localhost/pallet-debian:12".into());
     // podman on hosts with hybrid cgroups (like this project's CI machines) needs runc and
-    // explicit limits; see ../shared/research/test-infra.md §6.
+    // explicit limits (crun fails there on cgroup setup).
     let containers = Containers::new(engine, image)
         .engine_args(["--runtime", "runc"])
         .run_args(["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"])

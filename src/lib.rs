@@ -31,31 +31,35 @@
 //!     node_spec = { image = { os_family = Debian, os_version_matches = "12" }, network = { inbound_ports = [22, 80] } },
 //!     phases = { configure = web_server },
 //! };
-//! assert_eq!(web.get_count(), Some(2));
-//! assert_eq!(web.server().phase_fns("configure").len(), 1);
+//! assert_eq!(web.node_count(), Some(2));
+//! assert_eq!(web.server().effective().phase_fns("configure").len(), 1);
 //! ```
 
+#[cfg(feature = "cli")]
+pub use pallet_cli as cli;
 pub use pallet_runtime::{
-    action, cli, compute, converge, facts, library, lift, node, operation, plan, progress, render, report, spec,
-    transport,
+    action, compute, converge, dry_run, facts, library, lift, node, operation, plan, render, report, spec, transport,
 };
 pub use pallet_runtime::{cluster_spec, group_spec, node_spec, plan_fn, server_spec};
 pub use stevedore;
 pub use stevedore::{script, script_fn};
 
-/// The names most plans need: `use pallet::prelude::*;`.
+/// What a plan author needs: `use pallet::prelude::*;` brings the macros, the specs, the
+/// action constructors with their builder types, [`Plan`](prelude::Plan), the OS model and
+/// [`Script`](prelude::Script). Running operations (`lift`, `converge`, compute services,
+/// transports, reports) and the traits for writing actions stay in their modules.
 pub mod prelude {
-    pub use pallet_runtime::action::*;
-    pub use pallet_runtime::compute::{ComputeService, Containers, NodeList};
-    pub use pallet_runtime::converge::converge;
+    pub use pallet_runtime::action::{
+        AuthorizeKey, Cron, Directory, ExecScript, File, Group, Hostname, LineInFile, Package, PackageAction,
+        PackageManager, PackageSource, Packages, RemoteDirectory, RemoteFile, Sed, Service, Sudoers, SymbolicLink,
+        User, UserAction, WaitForFile, WaitForPort, authorize_key, cron, directory, exec_checked_script, exec_script,
+        file, group, hostname, line_in_file, package, package_manager, package_source, packages, remote_directory,
+        remote_file, sed, service, sudoers, symbolic_link, user, wait_for_file, wait_for_port,
+    };
     pub use pallet_runtime::library::{automated_admin_user, bootstrap};
-    pub use pallet_runtime::lift::lift;
     pub use pallet_runtime::node::Node;
-    pub use pallet_runtime::operation::RunOptions;
     pub use pallet_runtime::plan::Plan;
-    pub use pallet_runtime::report::{Report, Status};
     pub use pallet_runtime::spec::{ClusterSpec, GroupSpec, NodeSpec, PhaseMeta, ServerSpec};
-    pub use pallet_runtime::transport::AdminUser;
     pub use pallet_runtime::{cluster_spec, group_spec, node_spec, plan_fn, server_spec};
     pub use stevedore::functions::ServiceAction;
     pub use stevedore::os::{Family, InitSystem, Os, Packager};

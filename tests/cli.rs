@@ -74,11 +74,18 @@ fn invalid_configuration_names_file_line_and_expectation() {
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(
         err.contains(&format!(
-            "{}:4: unknown variant `nodelist`, expected one of `node-list`, `containers`, `localhost`",
+            "{}:3: services.lab: unknown provider `nodelist` (did you mean `node-list`?); providers: containers, localhost, node-list",
             cfg.display()
         )),
         "{err}"
     );
+    // A provider refuses options it does not know, naming the file and service.
+    std::fs::write(&cfg, "default_service = \"lab\"\n[services.lab]\nprovider = \"node-list\"\ninventry = \"x\"\n")
+        .unwrap();
+    let o = run("motd", &["--config", cfg.to_str().unwrap(), "nodes"], None);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains(&format!("{}:2: services.lab: unknown field `inventry`", cfg.display())), "{err}");
     // A project pallet.toml is read from the working directory.
     std::fs::write(d.join("pallet.toml"), "[admin_user]\nusrname = \"x\"\n").unwrap();
     let o = run("motd", &["nodes"], Some(&d));

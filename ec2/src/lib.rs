@@ -20,7 +20,7 @@ use aws_sdk_ec2::types::{
     Filter, InstanceMarketOptionsRequest, InstanceStateName, InstanceType, IpPermission, IpRange, MarketType,
     Placement, ResourceType, SpotMarketOptions, Tag, TagSpecification,
 };
-use pallet_runtime::compute::{BoxFuture, ComputeError, ComputeService};
+use pallet_runtime::compute::{BoxFuture, ComputeError, ComputeService, ProviderConfig, ProviderFactory};
 use pallet_runtime::node::Node;
 use pallet_runtime::spec::{GroupSpec, HardwarePreference, NodeSpec};
 use std::collections::BTreeSet;
@@ -294,7 +294,7 @@ impl Ec2 {
         sg: &str,
         key: Option<&str>,
     ) -> Result<Node, ComputeError> {
-        let spec = group.server().get_node_spec();
+        let spec = group.server().effective().node_spec().clone();
         let g = group.name();
         let tags = TagSpecification::builder()
             .resource_type(ResourceType::Instance)
@@ -378,6 +378,61 @@ pub fn instance_type(spec: &NodeSpec) -> InstanceType {
     InstanceType::from(pick.map_or("t3.2xlarge", |t| t.0))
 }
 
+/// The options of an `ec2` service in a configuration file (see [`provider`]).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ec2Config {
+    /// The region (default: from the AWS configuration chain).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// An endpoint URL instead of AWS's.
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    /// Look images up among this owner's (an account id, or `amazon`).
+    #[serde(default)]
+    pub image_owner: Option<String>,
+    /// Connect to private addresses (from inside the VPC).
+    #[serde(default)]
+    pub use_private_ip: bool,
+    /// How long an instance may take to reach `running`, in seconds (default 300).
+    #[serde(default)]
+    pub running_timeout_secs: Option<u64>,
+}
+
+/// The `ec2` provider, to register with `App::provider("ec2", pallet_ec2::provider())` so a
+/// configuration can name it:
+///
+/// ```toml
+/// [services.aws]
+/// provider = "ec2"
+/// region = "eu-west-1"
+/// image_owner = "136693071363"   # Debian's account
+/// ```
+///
+/// Credentials come from the standard AWS chain; the admin user's public key is imported as
+/// key pair `pallet-<user>`.
+pub fn provider() -> ProviderFactory {
+    Arc::new(|c: ProviderConfig<'_>| {
+        Box::pin(async move {
+            let o: Ec2Config = c.parse()?;
+            let mut svc =
+                Ec2::connect(Ec2Options { region: o.region, endpoint_url: o.endpoint_url, ..Ec2Options::default() })
+                    .await
+                    .use_private_ip(o.use_private_ip);
+            if let Some(owner) = o.image_owner {
+                svc = svc.image_owner(owner);
+            }
+            if let Some(t) = o.running_timeout_secs {
+                svc = svc.running_timeout(Duration::from_secs(t));
+            }
+            if let Some(k) = c.admin.public_key_path().and_then(|p| std::fs::read_to_string(p).ok()) {
+                svc = svc.admin_key(c.admin.username.clone(), k);
+            }
+            Ok(Arc::new(svc) as Arc<dyn ComputeService>)
+        })
+    })
+}
+
 impl ComputeService for Ec2 {
     fn name(&self) -> &str {
         "ec2"
@@ -402,7 +457,7 @@ impl ComputeService for Ec2 {
     ) -> BoxFuture<'a, Result<Vec<Node>, ComputeError>> {
         Box::pin(async move {
             let g = group.name();
-            let spec = group.server().get_node_spec();
+            let spec = group.server().effective().node_spec().clone();
             let image = self.image_for(&spec, g).await?;
             let key = self.key_pair().await?;
             let sg = self.security_group(g, &spec.network.inbound_ports).await?;

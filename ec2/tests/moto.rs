@@ -139,6 +139,7 @@ fn options(fleet: &Fleet) -> RunOptions {
 
 fn web(image: &str, count: usize) -> GroupSpec {
     GroupSpec::new("web")
+        .unwrap()
         .count(count)
         .node_spec(NodeSpec::new().image_id(image).inbound_ports([22, 80]).min_ram_mib(1024))
         .phase("configure", |ctx: &mut Plan<'_>| ctx.add(file("/srv/from-ec2")))
@@ -210,6 +211,7 @@ async fn an_unknown_image_is_a_clear_error_naming_the_group() {
     let Some(fleet) = Fleet::start(&[Quirk::None; 1]) else { return };
     let svc = std::sync::Arc::new(service(&moto.url, Some(&fleet)).await);
     let g = GroupSpec::new("web")
+        .unwrap()
         .count(2)
         .node_spec(NodeSpec::new().os_family(stevedore::os::Family::Arch).os_version_matches("2099"));
     let r = converge(svc.clone(), vec![g], options(&fleet)).await.unwrap();

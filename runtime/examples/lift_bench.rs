@@ -6,7 +6,7 @@
 //! ```
 //!
 //! The workload is pyinfra-performance's: a user, a log file with mode 0777, a copied file, an
-//! echo (see ../shared/tools/peer-workload).
+//! echo (the same workload as `bench/workload/`).
 
 use pallet_runtime::action::*;
 use pallet_runtime::compute::NodeList;
@@ -46,7 +46,7 @@ async fn main() {
             .map(|(i, h)| Node::new(format!("bench-{}", i + 1), "bench", h.address.clone()).ssh_port(fleet.port))
             .collect();
         let svc = Arc::new(NodeList::new(nodes));
-        let group = GroupSpec::new("bench").phase("configure", workload);
+        let group = GroupSpec::new("bench").unwrap().phase("configure", workload);
         let options = || RunOptions {
             user: AdminUser::new(USER).private_key(&fleet.key),
             ssh: SshOptions {

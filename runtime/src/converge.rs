@@ -7,12 +7,15 @@
 //! `settings`, `bootstrap` on nodes without the `bootstrapped` flag (as the image's login
 //! user; the flag is set where it succeeds), then the requested phases (default `configure`).
 
-use crate::compute::ComputeService;
+use crate::compute::{ComputeService, Localhost};
 use crate::node::Node;
-use crate::operation::{Event, Member, Operation, OperationError, RunOptions, members, run};
-use crate::report::Report;
+use crate::operation::members::{Member, members, with_considered};
+use crate::operation::phases::phases_to_run;
+use crate::operation::{Event, Operation, OperationError, RunOptions, run};
+use crate::report::{NodeResult, Report};
 use crate::spec::{BOOTSTRAP, GroupSpec};
 use std::sync::Arc;
+use tokio::sync::mpsc;
 
 /// The group-level phase run on nodes about to be destroyed.
 pub const DESTROY_SERVER: &str = "destroy-server";
@@ -21,151 +24,166 @@ pub const DESTROY_GROUP: &str = "destroy-group";
 /// The group-level phase run when a group comes from zero nodes.
 pub const CREATE_GROUP: &str = "create-group";
 
+/// What a converge changes in the node sets, before it changes anything.
+#[derive(Debug, Default)]
+struct Changes {
+    to_destroy: Vec<Node>,
+    going_to_zero: Vec<GroupSpec>,
+    coming_from_zero: Vec<GroupSpec>,
+}
+
+/// `(number, name)` of a `<group>-<n>` node, for highest-numbered-first removal.
 fn numbered(n: &Node) -> (u64, String) {
     let k = n.name.rsplit('-').next().and_then(|s| s.parse().ok()).unwrap_or(0);
     (k, n.name.clone())
 }
 
+/// The surplus and broken (not running) nodes of each group, and the groups crossing zero.
+fn changes(groups: &[GroupSpec], nodes: &[Node]) -> Changes {
+    let mut c = Changes::default();
+    for g in groups {
+        let want = g.node_count().unwrap_or(0);
+        let (mut running, broken): (Vec<Node>, Vec<Node>) =
+            nodes.iter().filter(|n| g.contains(n)).cloned().partition(|n| n.running);
+        // Broken (not running) nodes are always replaced.
+        c.to_destroy.extend(broken);
+        running.sort_by_key(numbered);
+        if want == 0 && !running.is_empty() {
+            c.going_to_zero.push(g.clone());
+        }
+        if want > 0 && running.is_empty() {
+            c.coming_from_zero.push(g.clone());
+        }
+        if running.len() > want {
+            c.to_destroy.extend(running.split_off(want));
+        }
+    }
+    c
+}
+
+/// The names of `groups`, comma-separated, for messages.
+fn names(groups: &[GroupSpec]) -> String {
+    groups.iter().map(GroupSpec::name).collect::<Vec<_>>().join(", ")
+}
+
 /// Converges `groups` (each with its `count`) on `compute`.
 pub fn converge(compute: Arc<dyn ComputeService>, groups: Vec<GroupSpec>, options: RunOptions) -> Operation {
     Operation::spawn(move |tx| async move {
-        let mut report = Report::new("converge");
         let started = std::time::Instant::now();
-        for g in &groups {
-            if g.get_count().is_none() {
-                return Err(OperationError::Failed(format!("group {} has no count to converge to", g.name())));
-            }
+        if let Some(g) = groups.iter().find(|g| g.node_count().is_none()) {
+            return Err(OperationError::NoCount(g.name().to_string()));
         }
-        let group_names = groups.iter().map(|g| g.name()).collect::<Vec<_>>().join(", ");
-        let nodes = compute.nodes().await.map_err(|e| {
-            OperationError::Failed(format!("group(s) {group_names}: listing nodes on {}: {e}", compute.name()))
-        })?;
-        let local_group_node = |g: &GroupSpec| {
-            let mut n = Node::new(g.name(), g.name(), "localhost");
-            n.local = true;
-            n
+        let compute_err = |step, source| OperationError::Compute {
+            groups: names(&groups),
+            step,
+            service: compute.name().to_string(),
+            source,
         };
-
-        // Destroy surplus nodes, with their hooks.
-        let mut to_destroy: Vec<Node> = Vec::new();
-        let mut going_to_zero = Vec::new();
-        let mut coming_from_zero = Vec::new();
-        for g in &groups {
-            let mut current: Vec<Node> = nodes.iter().filter(|n| g.contains(n)).cloned().collect();
-            let want = g.get_count().unwrap_or(0);
-            // Broken (not running) nodes are always replaced.
-            let (running, broken): (Vec<Node>, Vec<Node>) = current.drain(..).partition(|n| n.running);
-            to_destroy.extend(broken);
-            let mut running = running;
-            running.sort_by_key(numbered);
-            if running.len() > want {
-                to_destroy.extend(running.split_off(want));
-            }
-            if want == 0 && !running.is_empty() {
-                going_to_zero.push(g.clone());
-            }
-            if want > 0 && running.is_empty() {
-                coming_from_zero.push(g.clone());
-            }
-        }
-        let hooked: Vec<Member> = to_destroy
-            .iter()
-            .filter(|n| n.running)
-            .filter_map(|n| groups.iter().find(|g| g.contains(n)).map(|g| (n, g)))
-            .filter(|(_, g)| !g.server().phase_fns(DESTROY_SERVER).is_empty())
-            .map(|(n, g)| Member { node: n.clone(), group: g.clone(), target: true })
-            .collect();
-        if !hooked.is_empty() {
-            let o = RunOptions { phases: vec![DESTROY_SERVER.into()], ..options.clone() };
-            let r = run("converge", hooked, Some(compute.clone()), o, tx.clone()).await?;
-            report.results.extend(r.results);
-        }
-        if !to_destroy.is_empty() {
-            compute
-                .destroy_nodes(&to_destroy)
-                .await
-                .map_err(|e| OperationError::Failed(format!("group(s) {group_names}: destroying nodes: {e}")))?;
-            for n in &to_destroy {
-                let _ = tx.send(Event::Nodes { message: format!("destroyed {}", n.name) });
-                report.destroyed.push(n.name.clone());
-            }
-        }
-        for (list, phase) in [(&going_to_zero, DESTROY_GROUP), (&coming_from_zero, CREATE_GROUP)] {
-            let hooked: Vec<Member> = list
-                .iter()
-                .filter(|g| !g.server().phase_fns(phase).is_empty())
-                .map(|g| Member { node: local_group_node(g), group: g.clone(), target: true })
-                .collect();
-            if !hooked.is_empty() {
-                let mut o = RunOptions { phases: vec![phase.into()], ..options.clone() };
-                o.user = o.user.clone().no_sudo(true);
-                let r = run("converge", hooked, None, o, tx.clone()).await?;
-                report.results.extend(r.results);
-            }
-        }
-
-        // Create missing nodes, all groups in parallel.
-        let remaining: Vec<Node> = nodes.iter().filter(|n| !to_destroy.iter().any(|d| d.id == n.id)).cloned().collect();
-        let creations = groups.iter().filter_map(|g| {
-            let have = remaining.iter().filter(|n| g.contains(n) && n.running).count();
-            let want = g.get_count().unwrap_or(0);
-            (want > have).then(|| {
-                let compute = compute.clone();
-                async move { (g.name().to_string(), compute.create_nodes(g, want - have).await) }
-            })
-        });
-        let mut create_errors = Vec::new();
-        for (group, r) in futures_util::future::join_all(creations).await {
-            match r {
-                Ok(new) => {
-                    for n in new {
-                        let _ = tx.send(Event::Nodes { message: format!("created {}", n.name) });
-                        report.created.push(n.name);
-                    }
-                }
-                Err(e) => create_errors.push(format!("group {group}: {e}")),
-            }
-        }
+        let nodes = compute.nodes().await.map_err(|e| compute_err("listing nodes", e))?;
+        let mut report = Report::new("converge");
+        let c = changes(&groups, &nodes);
+        destroy_surplus(&compute, &groups, &c.to_destroy, &options, &tx, &mut report)
+            .await
+            .map_err(|e| compute_err("destroying nodes", e))?;
+        group_hooks(&c.going_to_zero, DESTROY_GROUP, &options, &tx, &mut report).await;
+        group_hooks(&c.coming_from_zero, CREATE_GROUP, &options, &tx, &mut report).await;
+        let remaining: Vec<Node> = nodes.into_iter().filter(|n| !c.to_destroy.iter().any(|d| d.id == n.id)).collect();
+        let create_failures = create_missing(&compute, &groups, &remaining, &tx, &mut report).await;
 
         // Configure every node of the groups.
-        let nodes = compute.nodes().await.map_err(|e| OperationError::Failed(e.to_string()))?;
-        let mut m = members(&nodes, &groups, true);
-        let considered: Vec<Member> = members(&nodes, &options.consider_groups, false)
-            .into_iter()
-            .filter(|c| !m.iter().any(|t| t.node.id == c.node.id))
-            .collect();
-        m.extend(considered);
-        let mut phases = vec![BOOTSTRAP.to_string()];
-        if options.phases.is_empty() {
-            for g in &groups {
-                for p in g.server().get_default_phases() {
-                    if !phases.contains(&p) {
-                        phases.push(p);
-                    }
-                }
-            }
-        } else {
-            phases.extend(options.phases.iter().filter(|p| p.as_str() != BOOTSTRAP).cloned());
-        }
+        let nodes = compute.nodes().await.map_err(|e| compute_err("listing nodes", e))?;
+        let m = with_considered(members(&nodes, &groups, &compute, true), &nodes, &options.consider_groups, &compute);
         if !m.is_empty() {
-            let o = RunOptions { phases, ..options.clone() };
-            let r = run("converge", m, Some(compute.clone()), o, tx.clone()).await?;
+            let phases =
+                phases_to_run(&[BOOTSTRAP], &options.phases, m.iter().filter(|m| m.target).map(|m| m.spec.as_ref()));
+            let r = run("converge", m, phases, options, tx.clone()).await;
             report.results.extend(r.results);
             report.phases = r.phases;
         }
-        for e in create_errors {
-            report.results.push(crate::report::NodeResult {
-                node: e.split(':').next().unwrap_or("create").to_string(),
-                group: String::new(),
-                phase: "create".into(),
-                status: crate::report::Status::Failed,
-                actions: Vec::new(),
-                error: Some(e),
-                duration_ms: 0,
-            });
-        }
-        report.duration_ms = started.elapsed().as_millis() as u64;
+        report.results.extend(create_failures);
+        report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         report.summarize();
         Ok(report)
     })
+}
+
+/// Runs `destroy-server` on the running surplus nodes that define it, then destroys them all.
+async fn destroy_surplus(
+    compute: &Arc<dyn ComputeService>,
+    groups: &[GroupSpec],
+    to_destroy: &[Node],
+    options: &RunOptions,
+    tx: &mpsc::UnboundedSender<Event>,
+    report: &mut Report,
+) -> Result<(), crate::compute::ComputeError> {
+    let hooked: Vec<Member> =
+        members(to_destroy, groups, compute, true).into_iter().filter(|m| m.spec.has_phase(DESTROY_SERVER)).collect();
+    if !hooked.is_empty() {
+        let r = run("converge", hooked, vec![DESTROY_SERVER.into()], options.clone(), tx.clone()).await;
+        report.results.extend(r.results);
+    }
+    if to_destroy.is_empty() {
+        return Ok(());
+    }
+    compute.destroy_nodes(to_destroy).await?;
+    for n in to_destroy {
+        let _ = tx.send(Event::Nodes { message: format!("destroyed {}", n.name) });
+        report.destroyed.push(n.name.clone());
+    }
+    Ok(())
+}
+
+/// Runs group-level `phase` for each of `groups` that defines it, on the controller.
+async fn group_hooks(
+    groups: &[GroupSpec],
+    phase: &str,
+    options: &RunOptions,
+    tx: &mpsc::UnboundedSender<Event>,
+    report: &mut Report,
+) {
+    let hooked: Vec<Member> = groups
+        .iter()
+        .map(|g| {
+            let node = Node::new(g.name(), g.name(), "localhost");
+            let service: Arc<dyn ComputeService> = Arc::new(Localhost::new(g.name()));
+            Member::new(node, g, service, true)
+        })
+        .filter(|m| m.spec.has_phase(phase))
+        .collect();
+    if hooked.is_empty() {
+        return;
+    }
+    let mut o = options.clone();
+    o.user = o.user.clone().no_sudo(true);
+    let r = run("converge", hooked, vec![phase.to_string()], o, tx.clone()).await;
+    report.results.extend(r.results);
+}
+
+/// Creates the missing nodes of every group, all groups in parallel; failures become `create`
+/// results of their group.
+async fn create_missing(
+    compute: &Arc<dyn ComputeService>,
+    groups: &[GroupSpec],
+    remaining: &[Node],
+    tx: &mpsc::UnboundedSender<Event>,
+    report: &mut Report,
+) -> Vec<NodeResult> {
+    let creations = groups.iter().filter_map(|g| {
+        let have = remaining.iter().filter(|n| g.contains(n) && n.running).count();
+        let want = g.node_count().unwrap_or(0);
+        (want > have).then(|| async move { (g.name(), compute.create_nodes(g, want - have).await) })
+    });
+    let mut failures = Vec::new();
+    for (group, r) in futures_util::future::join_all(creations).await {
+        match r {
+            Ok(new) => {
+                for n in new {
+                    let _ = tx.send(Event::Nodes { message: format!("created {}", n.name) });
+                    report.created.push(n.name);
+                }
+            }
+            Err(e) => failures.push(NodeResult::group_failed(group, "create", format!("group {group}: {e}"))),
+        }
+    }
+    failures
 }

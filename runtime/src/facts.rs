@@ -22,8 +22,8 @@ pub struct Facts {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FactsError {
     /// No os-release, or unparsable.
-    #[error("cannot detect the OS: {0}")]
-    Os(String),
+    #[error("cannot detect the OS")]
+    Os(#[source] stevedore::os::OsError),
     /// sudo refused to run without a password (or at all).
     #[error("sudo is not permitted for this user without a password: {0}")]
     Sudo(String),
@@ -54,7 +54,8 @@ pub fn probe_script(check_sudo: bool) -> Vec<u8> {
         else { echo #mark init sysvinit; }
         #sudo;
     };
-    s.to_bytes().expect("static probe")
+    // Every part is a literal or an ASCII constant: rendering cannot fail.
+    s.to_bytes().unwrap_or_default()
 }
 
 /// Parses the probe's output.
@@ -86,7 +87,7 @@ pub fn parse_probe(out: &[u8]) -> Result<Facts, FactsError> {
             os_release.push('\n');
         }
     }
-    let mut os = Os::from_os_release(&os_release).map_err(|e| FactsError::Os(e.to_string()))?;
+    let mut os = Os::from_os_release(&os_release).map_err(FactsError::Os)?;
     if let (Some(i), Some(_)) = (init, os.family) {
         os = os.with_init(i);
     }

@@ -1,17 +1,22 @@
-//! The pallet runtime: specs, plans, actions, phase scripts. Use it through the `pallet` crate.
+//! The pallet runtime: specs, plans, actions, phase scripts, transports, compute services and
+//! the phase runner behind `lift` and `converge`. Use it through the `pallet` crate; the
+//! command line lives in `pallet-cli`.
 #![warn(missing_docs)]
 
+/// A boxed future, for object-safe async traits ([`compute::ComputeService`],
+/// [`transport::Transport`]).
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 pub mod action;
-pub mod cli;
 pub mod compute;
 pub mod converge;
+pub mod dry_run;
 pub mod facts;
 pub mod library;
 pub mod lift;
 pub mod node;
 pub mod operation;
 pub mod plan;
-pub mod progress;
 pub mod render;
 pub mod report;
 pub mod spec;

@@ -1,38 +1,41 @@
 //! `lift`: run phases on existing nodes of some groups; never creates or destroys nodes
 //! (Pallet's `lift`). `settings` runs first on the targets and on consider-groups.
 
-use crate::compute::ComputeService;
+use crate::compute::{ComputeService, NodeList};
 use crate::node::Node;
-use crate::operation::{Member, Operation, OperationError, RunOptions, members, run};
+use crate::operation::members::{Member, members, with_considered};
+use crate::operation::phases::phases_to_run;
+use crate::operation::{Operation, OperationError, RunOptions, run};
 use crate::spec::GroupSpec;
 use std::sync::Arc;
 
 /// Lifts the running nodes of `groups` found on `compute`.
 pub fn lift(compute: Arc<dyn ComputeService>, groups: Vec<GroupSpec>, options: RunOptions) -> Operation {
     Operation::spawn(move |tx| async move {
-        let nodes = compute.nodes().await.map_err(|e| OperationError::Failed(e.to_string()))?;
-        let mut m = members(&nodes, &groups, true);
-        if m.is_empty() {
-            let names: Vec<&str> = groups.iter().map(|g| g.name()).collect();
-            return Err(OperationError::Failed(format!(
-                "no running nodes of group(s) {} on {}",
-                names.join(", "),
-                compute.name()
-            )));
+        let groups_text = || groups.iter().map(GroupSpec::name).collect::<Vec<_>>().join(", ");
+        let nodes = compute.nodes().await.map_err(|source| OperationError::Compute {
+            groups: groups_text(),
+            step: "listing nodes",
+            service: compute.name().to_string(),
+            source,
+        })?;
+        let targets = members(&nodes, &groups, &compute, true);
+        if targets.is_empty() {
+            return Err(OperationError::NoTargets { groups: groups_text(), service: compute.name().to_string() });
         }
-        let considered: Vec<Member> = members(&nodes, &options.consider_groups, false)
-            .into_iter()
-            .filter(|c| !m.iter().any(|t| t.node.id == c.node.id))
-            .collect();
-        m.extend(considered);
-        run("lift", m, Some(compute), options, tx).await
+        let phases = phases_to_run(&[], &options.phases, targets.iter().map(|m| m.spec.as_ref()));
+        let m = with_considered(targets, &nodes, &options.consider_groups, &compute);
+        Ok(run("lift", m, phases, options, tx).await)
     })
 }
 
-/// Lifts explicit nodes, each with its group spec (Pallet's `lift-nodes`).
+/// Lifts explicit nodes, each with its group spec (Pallet's `lift-nodes`), reached over SSH.
 pub fn lift_nodes(targets: Vec<(Node, GroupSpec)>, options: RunOptions) -> Operation {
     Operation::spawn(move |tx| async move {
-        let m = targets.into_iter().map(|(node, group)| Member { node, group, target: true }).collect();
-        run("lift", m, None, options, tx).await
+        let service: Arc<dyn ComputeService> = Arc::new(NodeList::new(targets.iter().map(|(n, _)| n.clone())));
+        let m: Vec<Member> =
+            targets.into_iter().map(|(node, group)| Member::new(node, &group, service.clone(), true)).collect();
+        let phases = phases_to_run(&[], &options.phases, m.iter().map(|m| m.spec.as_ref()));
+        Ok(run("lift", m, phases, options, tx).await)
     })
 }

@@ -25,9 +25,6 @@ pub struct Node {
     pub running: bool,
     /// State flags recorded on the provider (`bootstrapped`, ...).
     pub flags: BTreeSet<String>,
-    /// Run scripts with the local `sh` instead of SSH (the localhost service).
-    #[serde(default)]
-    pub local: bool,
     /// Ports published on the controller's side: node port → address:port to reach it
     /// (containers publish their ports on 127.0.0.1).
     #[serde(default)]
@@ -49,7 +46,6 @@ impl Node {
             os: None,
             running: true,
             flags: BTreeSet::new(),
-            local: false,
             published: BTreeMap::new(),
         }
     }

@@ -1,9 +1,12 @@
 //! Results: per node, phase and action; a run summary; human and JSON output.
 
+use crate::node::Node;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::fmt::Write as _;
+use std::time::Duration;
 
-/// The outcome of one action.
+/// The outcome of one action, or of one node in one phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -56,6 +59,78 @@ pub struct NodeResult {
     pub error: Option<String>,
     /// Wall time, in milliseconds.
     pub duration_ms: u64,
+}
+
+impl NodeResult {
+    /// A result of `node` in `phase` with no actions yet: status `Ok`, no error.
+    pub fn new(node: &Node, phase: &str) -> NodeResult {
+        NodeResult {
+            node: node.name.clone(),
+            group: node.group.clone(),
+            phase: phase.to_string(),
+            status: Status::Ok,
+            actions: Vec::new(),
+            error: None,
+            duration_ms: 0,
+        }
+    }
+
+    /// `node` failed in `phase` outside any action (connection, planning, rendering), after
+    /// `elapsed`.
+    pub fn failed(node: &Node, phase: &str, error: impl fmt::Display, elapsed: Duration) -> NodeResult {
+        NodeResult { status: Status::Failed, error: Some(error.to_string()), ..NodeResult::new(node, phase) }
+            .took(elapsed)
+    }
+
+    /// `node` did not run `phase` (its flag policy says so).
+    pub fn skipped(node: &Node, phase: &str) -> NodeResult {
+        NodeResult { status: Status::Skipped, ..NodeResult::new(node, phase) }
+    }
+
+    /// A failure of group `group` that belongs to no node yet (creating nodes): the node column
+    /// holds the group name.
+    pub fn group_failed(group: &str, phase: &str, error: impl fmt::Display) -> NodeResult {
+        NodeResult {
+            node: group.to_string(),
+            group: group.to_string(),
+            phase: phase.to_string(),
+            status: Status::Failed,
+            actions: Vec::new(),
+            error: Some(error.to_string()),
+            duration_ms: 0,
+        }
+    }
+
+    /// `node`'s `phase` with these action results and maybe an error outside them: the status
+    /// is `Failed` when an action failed or `error` is set, else `Changed` when an action
+    /// changed something, else `Ok`.
+    pub fn from_actions(
+        node: &Node,
+        phase: &str,
+        actions: Vec<ActionResult>,
+        error: Option<String>,
+        elapsed: Duration,
+    ) -> NodeResult {
+        let status = if error.is_some() || actions.iter().any(|a| a.status == Status::Failed) {
+            Status::Failed
+        } else if actions.iter().any(|a| a.status == Status::Changed) {
+            Status::Changed
+        } else {
+            Status::Ok
+        };
+        NodeResult { status, actions, error, ..NodeResult::new(node, phase) }.took(elapsed)
+    }
+
+    /// Sets the duration.
+    pub fn took(mut self, elapsed: Duration) -> NodeResult {
+        self.duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        self
+    }
+
+    /// Did the node fail in this phase?
+    pub fn is_failed(&self) -> bool {
+        self.status == Status::Failed
+    }
 }
 
 /// Counts over a run.
@@ -190,17 +265,48 @@ impl Report {
         out
     }
 
+    /// In check mode: what would change, node by node, with each action's output (diffs).
+    pub fn changes_text(&self) -> String {
+        let mut s = String::new();
+        for r in &self.results {
+            for a in r.actions.iter().filter(|a| a.status == Status::Changed) {
+                let _ = writeln!(s, "would change: node {} phase {}: {}", r.node, r.phase, a.description);
+                for l in &a.output {
+                    let _ = writeln!(s, "  {l}");
+                }
+            }
+        }
+        s
+    }
+
     /// JSON text.
     pub fn json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("reports serialize")
+        // A report is strings, numbers and lists: serialization cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
     }
 }
 
 fn status_word(s: Status) -> &'static str {
     match s {
-        Status::Ok => "ok",
-        Status::Changed => "changed",
         Status::Failed => "FAILED",
-        Status::Skipped => "skipped",
+        other => other.word(),
+    }
+}
+
+impl Status {
+    /// The lowercase word of reports and result records: `ok`, `changed`, `failed`, `skipped`.
+    pub const fn word(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Changed => "changed",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.word())
     }
 }

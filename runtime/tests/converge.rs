@@ -138,11 +138,13 @@ fn groups(web: usize, db: usize) -> Vec<GroupSpec> {
     };
     vec![
         GroupSpec::new("cweb")
+            .unwrap()
             .count(web)
             .node_spec(spec(vec![22, 80]))
             .phase("bootstrap", bootstrap)
             .phase("configure", web_configure),
         GroupSpec::new("cdb")
+            .unwrap()
             .count(db)
             .node_spec(spec(vec![22]))
             .phase("bootstrap", bootstrap)
@@ -211,6 +213,7 @@ async fn a_failed_bootstrap_is_not_flagged_and_runs_again() {
     };
     let g = || {
         GroupSpec::new("cboot")
+            .unwrap()
             .count(2)
             .node_spec(NodeSpec::new().login_user("root"))
             .phase("bootstrap", boot.clone())
@@ -244,6 +247,7 @@ async fn cancelling_during_creation_leaves_only_labelled_containers() {
     clean(&["ccan"]);
     let g = |n: usize| {
         GroupSpec::new("ccan")
+            .unwrap()
             .count(n)
             .node_spec(NodeSpec::new().login_user("root"))
             .phase("bootstrap", bootstrap)

@@ -53,7 +53,7 @@ plan_fn! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn lift_twenty_nodes_then_nothing_changes() {
     let Some(fleet) = Fleet::start(&[Quirk::None; 20]) else { return };
-    let web = GroupSpec::new("web").phase("configure", site);
+    let web = GroupSpec::new("web").unwrap().phase("configure", site);
     let svc = service(nodes(&fleet, "web"));
     let report = lift(svc.clone(), vec![web.clone()], options(&fleet)).await.unwrap();
     assert!(!report.failed(), "{}", report.human());
@@ -84,7 +84,7 @@ async fn exactly_one_exec_per_node_per_phase() {
             ctx.add(file(format!("/srv/f{i}")));
         }
     };
-    let g = GroupSpec::new("app").phase("configure", many).phase("deploy", many);
+    let g = GroupSpec::new("app").unwrap().phase("configure", many).phase("deploy", many);
     // With the OS known, no detection probe: exactly one exec per phase.
     let known: Vec<Node> = nodes(&fleet, "app").into_iter().map(|n| n.os(Os::parse("debian-12").unwrap())).collect();
     let mut o = options(&fleet);
@@ -115,6 +115,7 @@ async fn a_failing_node_stops_alone_and_later_phases_do_not_run() {
         ctx.add(file("/srv/after"));
     };
     let g = GroupSpec::new("app")
+        .unwrap()
         .phase("configure", configure)
         .phase("deploy", |ctx: &mut Plan<'_>| ctx.add(file("/srv/deployed")));
     let mut o = options(&fleet);
@@ -149,7 +150,7 @@ async fn unreachable_nodes_fail_alone_within_the_timeout() {
     let Some(fleet) = Fleet::start(&[Quirk::None, Quirk::RejectKey, Quirk::NoSudo, Quirk::None]) else { return };
     let mut ns = nodes(&fleet, "app");
     ns.push(Node::new("app-dead", "app", fleet.dead_address()).ssh_port(fleet.port));
-    let g = GroupSpec::new("app").phase("configure", |ctx: &mut Plan<'_>| ctx.add(file("/srv/ok")));
+    let g = GroupSpec::new("app").unwrap().phase("configure", |ctx: &mut Plan<'_>| ctx.add(file("/srv/ok")));
     let o = options(&fleet);
     let limit = o.ssh.connect_timeout * 3 + Duration::from_secs(10);
     let report = lift(service(ns), vec![g], o).wait_timeout(limit).await.unwrap();
@@ -202,8 +203,8 @@ async fn settings_flow_between_groups() {
         .map(|(i, n)| Node::new(format!("db-{}", i + 1), "db", n.primary_ip.clone()).ssh_port(fleet.port))
         .collect();
     let svc = service(web_nodes.iter().chain(&db_nodes).cloned().collect());
-    let web = GroupSpec::new("web").phase("configure", web_config);
-    let db = GroupSpec::new("db").phase("settings", db_settings);
+    let web = GroupSpec::new("web").unwrap().phase("configure", web_config);
+    let db = GroupSpec::new("db").unwrap().phase("settings", db_settings);
     let mut o = options(&fleet);
     o.consider_groups = vec![db];
     let report = lift(svc, vec![web], o).await.unwrap();
@@ -224,7 +225,7 @@ async fn secrets_stay_out_of_reports_logs_and_dry_runs() {
     let plan = move |ctx: &mut Plan<'_>| {
         ctx.add(remote_file("/srv/token").content(secret_content).secret(true).mode(0o600));
     };
-    let g = GroupSpec::new("app").phase("configure", plan);
+    let g = GroupSpec::new("app").unwrap().phase("configure", plan);
     let mut o = options(&fleet);
     o.user = AdminUser::new(PW_USER).private_key(&fleet.key).sudo_password(Secret::new(PW_SECRET));
     let report = lift(service(nodes(&fleet, "app")), vec![g.clone()], o).await.unwrap();
@@ -238,7 +239,8 @@ async fn secrets_stay_out_of_reports_logs_and_dry_runs() {
     }
     let target = pallet_runtime::plan::Target::new(Node::new("n", "app", "x"), Os::parse("debian-12").unwrap());
     let world = pallet_runtime::plan::World::new(vec![target.clone()]);
-    let planned = pallet_runtime::plan::plan_phase(&g.server().phase_fns("configure"), &target, "configure", &world);
+    let planned =
+        pallet_runtime::plan::plan_phase(g.server().effective().phase_fns("configure"), &target, "configure", &world);
     let dry = pallet_runtime::render::dry_run(
         &planned.actions,
         &target.os,
@@ -257,7 +259,7 @@ async fn secrets_stay_out_of_reports_logs_and_dry_runs() {
 async fn operations_can_be_cancelled_and_bounded() {
     let Some(fleet) = Fleet::start(&[Quirk::None; 2]) else { return };
     let slow = |ctx: &mut Plan<'_>| ctx.add(exec_script(script! { sleep 30; }));
-    let g = GroupSpec::new("app").phase("configure", slow);
+    let g = GroupSpec::new("app").unwrap().phase("configure", slow);
     let op = lift(service(nodes(&fleet, "app")), vec![g.clone()], options(&fleet));
     assert_eq!(op.wait_timeout(Duration::from_secs(3)).await, Err(OperationError::Timeout(Duration::from_secs(3))));
     let mut op = lift(service(nodes(&fleet, "app")), vec![g], options(&fleet));
@@ -271,7 +273,7 @@ async fn operations_can_be_cancelled_and_bounded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kept_masters_are_reused_by_the_next_run() {
     let Some(fleet) = Fleet::start(&[Quirk::None; 3]) else { return };
-    let g = GroupSpec::new("app").phase("configure", |ctx: &mut Plan<'_>| ctx.add(file("/srv/kept")));
+    let g = GroupSpec::new("app").unwrap().phase("configure", |ctx: &mut Plan<'_>| ctx.add(file("/srv/kept")));
     let known: Vec<Node> = nodes(&fleet, "app").into_iter().map(|n| n.os(Os::parse("debian-12").unwrap())).collect();
     let mut o = options(&fleet);
     o.ssh.control_dir = fleet.dir.join("cm");

@@ -18,7 +18,7 @@ fn target(name: &str, group: &str) -> Target {
 fn described(spec: &ServerSpec, phase: &str) -> Vec<String> {
     let t = target("n1", "g");
     let world = World::new(vec![t.clone()]);
-    let out = plan_phase(&spec.phase_fns(phase), &t, phase, &world);
+    let out = plan_phase(spec.effective().phase_fns(phase), &t, phase, &world);
     out.actions.iter().map(|a| a.describe()).collect()
 }
 
@@ -38,34 +38,35 @@ fn extends_runs_inherited_plan_functions_first_in_order() {
         .default_phases(["deploy"]);
     assert_eq!(described(&own, "configure"), ["file /tmp/a", "file /tmp/b", "file /tmp/own"]);
     assert_eq!(described(&own, "deploy"), ["file /tmp/b-deploy"]);
-    assert_eq!(own.get_roles().into_iter().collect::<Vec<_>>(), ["base", "logging", "web"]);
-    assert_eq!(own.get_default_phases(), ["configure", "deploy"]);
+    assert_eq!(own.effective().roles().iter().cloned().collect::<Vec<_>>(), ["base", "logging", "web"]);
+    assert_eq!(own.effective().default_phases(), ["configure", "deploy"]);
 }
 
 #[test]
 fn bootstrap_has_image_credentials_and_the_bootstrapped_flag() {
     let s = ServerSpec::new();
-    let m = s.meta(BOOTSTRAP);
+    let m = s.effective().meta(BOOTSTRAP);
     assert!(m.image_credentials);
     assert_eq!(m.flag, Some(FlagPolicy::ExecuteAndFlag("bootstrapped".into())));
-    assert!(s.meta(CONFIGURE).flag.is_none());
+    assert!(s.effective().meta(CONFIGURE).flag.is_none());
     let custom = ServerSpec::new().phase_meta("deploy", PhaseMeta::new().serial(2).concurrency(3));
-    let m = custom.meta("deploy");
+    let m = custom.effective().meta("deploy");
     assert_eq!((m.concurrency, format!("{:?}", m.partition)), (Some(3), "Some(Serial(2))".to_string()));
 }
 
 #[test]
 fn cluster_groups_get_prefix_roles_and_phase_order() {
-    let web = GroupSpec::new("web").count(2).phase("configure", marker("group"));
+    let web = GroupSpec::new("web").unwrap().count(2).phase("configure", marker("group"));
     let c = ClusterSpec::new("prod")
+        .unwrap()
         .group(web)
         .role("monitored")
         .phase("configure", marker("cluster"))
         .extends(ServerSpec::new().phase("configure", marker("cluster-extends")));
     let groups = c.group_specs();
     assert_eq!(groups[0].name(), "prod-web");
-    assert_eq!(groups[0].get_count(), Some(2));
-    assert!(groups[0].server().get_roles().contains("monitored"));
+    assert_eq!(groups[0].node_count(), Some(2));
+    assert!(groups[0].server().effective().roles().contains("monitored"));
     assert_eq!(
         described(groups[0].server(), "configure"),
         ["file /tmp/group", "file /tmp/cluster", "file /tmp/cluster-extends"]
@@ -74,9 +75,9 @@ fn cluster_groups_get_prefix_roles_and_phase_order() {
 
 #[test]
 fn group_names_are_dns_labels() {
-    assert!(GroupSpec::try_new("web-1").is_ok());
+    assert!(GroupSpec::new("web-1").is_ok());
     for bad in ["Web_1", "-web", "web-", "", &"a".repeat(64)] {
-        let e = GroupSpec::try_new(bad).unwrap_err();
+        let e = GroupSpec::new(bad).unwrap_err();
         assert!(e.to_string().contains("DNS label"), "{e}");
     }
 }
@@ -165,12 +166,12 @@ fn spec_macros_build_the_same_specs_as_builders() {
         node_spec = node_spec! { network = { inbound_ports = [80] } },
     };
     assert_eq!(g.name(), "web");
-    assert_eq!(g.get_count(), Some(3));
-    assert_eq!(g.server().get_packager(), Some(Packager::Apt));
-    assert_eq!(g.server().get_roles().into_iter().collect::<Vec<_>>(), ["frontend", "public"]);
-    assert_eq!(g.server().meta("deploy").flag, Some(FlagPolicy::ExecuteOnUnflagged("deployed".into())));
+    assert_eq!(g.node_count(), Some(3));
+    assert_eq!(g.server().effective().packager(), Some(Packager::Apt));
+    assert_eq!(g.server().effective().roles().iter().cloned().collect::<Vec<_>>(), ["frontend", "public"]);
+    assert_eq!(g.server().effective().meta("deploy").flag, Some(FlagPolicy::ExecuteOnUnflagged("deployed".into())));
     assert_eq!(described(g.server(), "configure"), ["file /tmp/base", "file /tmp/x"]);
-    assert_eq!(g.server().get_node_spec().network.inbound_ports, [80]);
+    assert_eq!(g.server().effective().node_spec().network.inbound_ports, [80]);
     let c = cluster_spec! { name = "prod", groups = [g.clone()], roles = [monitored] };
     assert_eq!(c.group_specs()[0].name(), "prod-web");
 }

@@ -22,5 +22,5 @@ fn main() {
     };
     let cluster = cluster_spec! { name = "prod", groups = [web] };
     assert_eq!(cluster.group_specs()[0].name(), "prod-web");
-    assert_eq!(cluster.group_specs()[0].server().phase_fns("configure").len(), 2);
+    assert_eq!(cluster.group_specs()[0].server().effective().phase_fns("configure").len(), 2);
 }

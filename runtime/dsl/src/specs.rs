@@ -375,8 +375,8 @@ pub fn group_spec(krate: &TokenStream, input: TokenStream) -> TokenStream {
         }
     }
     let name = required_name(name, &opts, "group", &mut cx);
-    let ok = quote!(#krate::spec::GroupSpec::new(#name) #(#calls)*);
-    finish(cx, ok, quote!(#krate::spec::GroupSpec::new("invalid")))
+    let ok = quote!(#krate::spec::GroupSpec::from_checked_name(#name) #(#calls)*);
+    finish(cx, ok, quote!(#krate::spec::GroupSpec::from_checked_name("invalid")))
 }
 
 /// `cluster_spec! { name = "prod", groups = [...], ... }`.
@@ -411,8 +411,8 @@ pub fn cluster_spec(krate: &TokenStream, input: TokenStream) -> TokenStream {
         }
     }
     let name = required_name(name, &opts, "cluster", &mut cx);
-    let ok = quote!(#krate::spec::ClusterSpec::new(#name) #(#calls)*);
-    finish(cx, ok, quote!(#krate::spec::ClusterSpec::new("invalid")))
+    let ok = quote!(#krate::spec::ClusterSpec::from_checked_name(#name) #(#calls)*);
+    finish(cx, ok, quote!(#krate::spec::ClusterSpec::from_checked_name("invalid")))
 }
 
 /// The group (or cluster) name: a string literal is checked as a DNS label at compile time;
@@ -448,7 +448,14 @@ fn group_name(o: &Opt, what: &str, cx: &mut Ctxt) -> Option<TokenStream> {
                 cx.error(span_of(other), format!("`name` expects a string, found {k}"));
                 return None;
             }
-            Some(quote!(#other))
+            let ty = if what == "group" { "GroupSpec" } else { "ClusterSpec" };
+            cx.error(
+                span_of(other),
+                format!(
+                    "`name` must be a string literal, checked at compile time; for a {what} name computed at run time use `{ty}::new(name)?` and its builder methods"
+                ),
+            );
+            None
         }
     }
 }

@@ -65,20 +65,19 @@ pub enum ActionError {
     },
 }
 
-/// Actions that a phase merges into one (Pallet's aggregated actions), by kind.
-pub enum Aggregate<'a> {
-    /// A package to install, remove, upgrade or purge.
-    Package(&'a Package),
-    /// A package manager operation.
-    PackageManager(&'a PackageManager),
-    /// A package source.
-    PackageSource(&'a PackageSource),
-    /// Packages named per package manager.
-    Packages(&'a Packages),
+/// The merged action of one merge key: it absorbs every action of the phase with that key
+/// (see [`Action::merge_key`]) and renders them as one.
+pub trait Merged: Action {
+    /// Takes in `action` (of this merge key) for a node running `os`; `false` when it is not one
+    /// this merged action knows, and then stays a separate action.
+    fn absorb(&mut self, action: &dyn Action, os: &Os) -> bool;
+
+    /// Is there nothing to do (every absorbed action was empty for this OS)?
+    fn is_empty(&self) -> bool;
 }
 
 /// An idempotent unit of a plan.
-pub trait Action: Send + Sync {
+pub trait Action: std::any::Any + Send + Sync {
     /// The action's kind, e.g. `remote_file`.
     fn kind(&self) -> &'static str;
 
@@ -91,8 +90,17 @@ pub trait Action: Send + Sync {
     /// [`ActionError`] when it cannot be rendered for this node.
     fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError>;
 
-    /// Package-type actions are merged by the phase; others return `None`.
-    fn aggregate(&self) -> Option<Aggregate<'_>> {
+    /// Actions with the same merge key are merged by the phase into one action, which runs
+    /// before the phase's other actions, in the order the keys first appear (Pallet's aggregated
+    /// actions: `package`, `packages`, `package_manager` and `package_source` share the key
+    /// `packages`). `None` (the default): the action runs on its own.
+    fn merge_key(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The empty merged action for this action's merge key (asked of the first action with the
+    /// key). `None` (the default) when [`Action::merge_key`] is `None`.
+    fn start_merge(&self) -> Option<Box<dyn Merged>> {
         None
     }
 }

@@ -2,7 +2,7 @@
 //! action run before the phase's other actions, with one package-manager call per kind of
 //! change (Pallet's aggregated `package`, `package-manager` and `package-source`).
 
-use super::{Action, ActionError, Aggregate, RenderContext};
+use super::{Action, ActionError, Merged, RenderContext};
 use std::collections::BTreeMap;
 use stevedore::functions as f;
 use stevedore::os::Packager;
@@ -281,8 +281,12 @@ impl Action for Package {
         PackageSet { sources: vec![], managers: vec![], packages: vec![self.clone()] }.script(cx)
     }
 
-    fn aggregate(&self) -> Option<Aggregate<'_>> {
-        Some(Aggregate::Package(self))
+    fn merge_key(&self) -> Option<&'static str> {
+        Some(PACKAGES_KEY)
+    }
+
+    fn start_merge(&self) -> Option<Box<dyn Merged>> {
+        Some(Box::new(PackageSet::default()))
     }
 }
 
@@ -300,8 +304,12 @@ impl Action for Packages {
         PackageSet { sources: vec![], managers: vec![], packages: self.for_os(cx.os) }.script(cx)
     }
 
-    fn aggregate(&self) -> Option<Aggregate<'_>> {
-        Some(Aggregate::Packages(self))
+    fn merge_key(&self) -> Option<&'static str> {
+        Some(PACKAGES_KEY)
+    }
+
+    fn start_merge(&self) -> Option<Box<dyn Merged>> {
+        Some(Box::new(PackageSet::default()))
     }
 }
 
@@ -322,8 +330,12 @@ impl Action for PackageManager {
         PackageSet { sources: vec![], managers: vec![self.clone()], packages: vec![] }.script(cx)
     }
 
-    fn aggregate(&self) -> Option<Aggregate<'_>> {
-        Some(Aggregate::PackageManager(self))
+    fn merge_key(&self) -> Option<&'static str> {
+        Some(PACKAGES_KEY)
+    }
+
+    fn start_merge(&self) -> Option<Box<dyn Merged>> {
+        Some(Box::new(PackageSet::default()))
     }
 }
 
@@ -340,8 +352,37 @@ impl Action for PackageSource {
         PackageSet { sources: vec![self.clone()], managers: vec![], packages: vec![] }.script(cx)
     }
 
-    fn aggregate(&self) -> Option<Aggregate<'_>> {
-        Some(Aggregate::PackageSource(self))
+    fn merge_key(&self) -> Option<&'static str> {
+        Some(PACKAGES_KEY)
+    }
+
+    fn start_merge(&self) -> Option<Box<dyn Merged>> {
+        Some(Box::new(PackageSet::default()))
+    }
+}
+
+/// The merge key of package work.
+pub const PACKAGES_KEY: &str = "packages";
+
+impl Merged for PackageSet {
+    fn absorb(&mut self, a: &dyn Action, os: &Os) -> bool {
+        let any: &dyn std::any::Any = a;
+        if let Some(p) = any.downcast_ref::<Package>() {
+            self.packages.push(p.clone());
+        } else if let Some(m) = any.downcast_ref::<PackageManager>() {
+            self.managers.push(m.clone());
+        } else if let Some(s) = any.downcast_ref::<PackageSource>() {
+            self.sources.push(s.clone());
+        } else if let Some(p) = any.downcast_ref::<Packages>() {
+            self.packages.extend(p.for_os(os));
+        } else {
+            return false;
+        }
+        true
+    }
+
+    fn is_empty(&self) -> bool {
+        self.sources.is_empty() && self.managers.is_empty() && self.packages.is_empty()
     }
 }
 
@@ -359,21 +400,6 @@ pub struct PackageSet {
 
 impl PackageSet {
     /// Adds the aggregate of an action; returns false when the action is not package work.
-    pub fn absorb(&mut self, a: &dyn Action, os: &Os) -> bool {
-        match a.aggregate() {
-            Some(Aggregate::Package(p)) => self.packages.push(p.clone()),
-            Some(Aggregate::PackageManager(m)) => self.managers.push(m.clone()),
-            Some(Aggregate::PackageSource(s)) => self.sources.push(s.clone()),
-            Some(Aggregate::Packages(p)) => self.packages.extend(p.for_os(os)),
-            None => return false,
-        }
-        true
-    }
-
-    /// Is there nothing to do?
-    pub fn is_empty(&self) -> bool {
-        self.sources.is_empty() && self.managers.is_empty() && self.packages.is_empty()
-    }
 
     fn names(&self, action: PackageAction) -> Vec<&str> {
         let mut v: Vec<&str> = Vec::new();

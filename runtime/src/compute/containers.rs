@@ -208,7 +208,7 @@ impl Containers {
     }
 
     async fn create_one(&self, group: &GroupSpec, name: String) -> Result<Node, ComputeError> {
-        let spec = group.server().get_node_spec();
+        let spec = group.server().effective().node_spec().clone();
         let image = spec.image.image_id.clone().unwrap_or_else(|| self.default_image.clone());
         let mut args: Vec<String> = vec![
             "run".into(),

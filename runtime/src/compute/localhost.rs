@@ -2,7 +2,9 @@
 
 use super::{BoxFuture, ComputeError, ComputeService};
 use crate::node::Node;
-use crate::spec::{BOOTSTRAPPED, GroupSpec};
+use crate::spec::BOOTSTRAPPED;
+use crate::transport::{Connector, LocalConnector};
+use std::sync::Arc;
 
 /// This machine, as node `localhost` of `group` (Pallet's localhost service). It counts as
 /// bootstrapped; it cannot create or destroy nodes.
@@ -25,32 +27,17 @@ impl ComputeService for Localhost {
     fn nodes(&self) -> BoxFuture<'_, Result<Vec<Node>, ComputeError>> {
         Box::pin(async move {
             let mut n = Node::new("localhost", self.group.clone(), "127.0.0.1").flag(BOOTSTRAPPED);
-            n.local = true;
             n.id = "localhost".into();
             Ok(vec![n])
         })
     }
 
-    fn create_nodes<'a>(
-        &'a self,
-        group: &'a GroupSpec,
-        _count: usize,
-    ) -> BoxFuture<'a, Result<Vec<Node>, ComputeError>> {
-        Box::pin(async move {
-            Err(ComputeError::Unsupported {
-                service: "localhost".into(),
-                what: format!("create nodes (group {})", group.name()),
-            })
-        })
-    }
-
-    fn destroy_nodes<'a>(&'a self, _nodes: &'a [Node]) -> BoxFuture<'a, Result<(), ComputeError>> {
-        Box::pin(
-            async move { Err(ComputeError::Unsupported { service: "localhost".into(), what: "destroy nodes".into() }) },
-        )
-    }
-
     fn set_flag<'a>(&'a self, _node: &'a Node, _flag: &'a str) -> BoxFuture<'a, Result<(), ComputeError>> {
+        // Its one node always counts as bootstrapped; other flags are not kept.
         Box::pin(async move { Ok(()) })
+    }
+
+    fn connector(&self, _node: &Node) -> Arc<dyn Connector> {
+        Arc::new(LocalConnector)
     }
 }

@@ -3,7 +3,7 @@
 
 use super::{BoxFuture, ComputeError, ComputeService};
 use crate::node::Node;
-use crate::spec::{BOOTSTRAPPED, GroupSpec};
+use crate::spec::BOOTSTRAPPED;
 use serde::Deserialize;
 use std::sync::Mutex;
 use stevedore::Os;
@@ -97,31 +97,12 @@ impl ComputeService for NodeList {
     }
 
     fn nodes(&self) -> BoxFuture<'_, Result<Vec<Node>, ComputeError>> {
-        Box::pin(async move { Ok(self.nodes.lock().expect("not poisoned").clone()) })
-    }
-
-    fn create_nodes<'a>(
-        &'a self,
-        group: &'a GroupSpec,
-        _count: usize,
-    ) -> BoxFuture<'a, Result<Vec<Node>, ComputeError>> {
-        Box::pin(async move {
-            Err(ComputeError::Unsupported {
-                service: "node-list".into(),
-                what: format!("create nodes (group {})", group.name()),
-            })
-        })
-    }
-
-    fn destroy_nodes<'a>(&'a self, _nodes: &'a [Node]) -> BoxFuture<'a, Result<(), ComputeError>> {
-        Box::pin(
-            async move { Err(ComputeError::Unsupported { service: "node-list".into(), what: "destroy nodes".into() }) },
-        )
+        Box::pin(async move { Ok(self.nodes.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()) })
     }
 
     fn set_flag<'a>(&'a self, node: &'a Node, flag: &'a str) -> BoxFuture<'a, Result<(), ComputeError>> {
         Box::pin(async move {
-            let mut nodes = self.nodes.lock().expect("not poisoned");
+            let mut nodes = self.nodes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some(n) = nodes.iter_mut().find(|n| n.id == node.id) {
                 n.flags.insert(flag.to_string());
             }

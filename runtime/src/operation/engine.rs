@@ -1,186 +1,120 @@
-//! The phase runner: connect and detect, `settings` on every member, then each phase in order
-//! with a barrier between phases (Pallet's semantics: nodes run a phase concurrently; a failed
-//! node stops at its failing action, the others finish the phase, later phases do not run).
+//! The whole run: connect and identify every member, then each phase in order with a barrier
+//! between phases (Pallet's semantics: nodes run a phase concurrently; a failed node stops at its
+//! failing action, the others finish the phase, later phases do not run), then close every
+//! connection, on every path.
 //!
 //! Nodes that cannot be reached (connection, host key, authentication, sudo) are reported as
 //! failed in the `connect` step and left out; the reachable nodes go on.
 
-use super::node_run::NodePhase;
-use super::{Event, OperationError, RunOptions};
+use super::Event;
+use super::batch::group_run;
+use super::connect::{Connected, connect, user_for};
+use super::members::Member;
+use super::node_run::{Job, NodeOutcome};
+use super::options::RunOptions;
 use crate::compute::ComputeService;
-use crate::facts::{parse_probe, probe_script};
 use crate::node::Node;
-use crate::plan::{Target, World};
-use crate::report::{NodeResult, Report, Status};
-use crate::spec::{BOOTSTRAPPED, FlagPolicy, GroupSpec, SETTINGS};
-use crate::transport::local::LocalTransport;
-use crate::transport::ssh::SshTransport;
-use crate::transport::{AdminUser, Transport};
+use crate::plan::{AdminInfo, World};
+use crate::report::{NodeResult, Report};
+use crate::spec::SETTINGS;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
-/// A node in the operation with its group spec; `target` is false for consider-groups.
-#[derive(Clone)]
-pub(crate) struct Member {
-    pub node: Node,
-    pub group: GroupSpec,
-    pub target: bool,
+/// Limits shared by every task of a run.
+struct Limits {
+    global: Arc<Semaphore>,
+    handshakes: Arc<Semaphore>,
 }
 
-/// A node's open connections, one per login user (a ControlMaster each).
-pub(crate) struct Conns {
-    node: Node,
-    open: tokio::sync::Mutex<HashMap<String, Arc<Transport>>>,
-}
-
-impl Conns {
-    fn new(node: Node) -> Conns {
-        Conns { node, open: tokio::sync::Mutex::new(HashMap::new()) }
-    }
-
-    /// The connection as `user`, opened on first use (within the handshake limit).
-    async fn get(&self, user: &AdminUser, o: &RunOptions, handshakes: &Semaphore) -> Result<Arc<Transport>, String> {
-        let mut open_map = self.open.lock().await;
-        if let Some(t) = open_map.get(&user.username) {
-            return Ok(t.clone());
-        }
-        let t = {
-            let _permit = handshakes.acquire().await.expect("never closed");
-            Arc::new(open(&self.node, user, o).await?)
-        };
-        open_map.insert(user.username.clone(), t.clone());
-        Ok(t)
-    }
-
-    async fn close(self) {
-        for (_, t) in self.open.into_inner() {
-            if let Ok(t) = Arc::try_unwrap(t) {
-                t.close().await;
-            }
-        }
-    }
-}
-
-struct Connected {
-    member: Member,
-    target: Target,
-    conns: Arc<Conns>,
-}
-
-fn connect_failure(m: &Member, error: String) -> NodeResult {
-    NodeResult {
-        node: m.node.name.clone(),
-        group: m.node.group.clone(),
-        phase: "connect".into(),
-        status: Status::Failed,
-        actions: Vec::new(),
-        error: Some(error),
-        duration_ms: 0,
-    }
-}
-
-/// Opens a connection to `node` as `user`.
-pub(crate) async fn open(node: &Node, user: &AdminUser, o: &RunOptions) -> Result<Transport, String> {
-    if node.local {
-        return Ok(Transport::Local(LocalTransport));
-    }
-    SshTransport::connect(&node.primary_ip, node.ssh_port, user, &o.ssh)
-        .await
-        .map(Transport::Ssh)
-        .map_err(|e| e.to_string())
-}
-
-/// The user a phase runs as on `node`: the image user for image-credential phases (and the
-/// first connection) of nodes not yet bootstrapped, else the admin user.
-fn user_for(node: &Node, image_credentials: bool, o: &RunOptions) -> AdminUser {
-    match (&o.image_user, image_credentials && !node.has_flag(BOOTSTRAPPED)) {
-        (Some(u), true) => u.clone(),
-        _ => o.user.clone(),
-    }
-}
-
-async fn connect_one(m: Member, o: Arc<RunOptions>, handshakes: Arc<Semaphore>) -> Result<Connected, (Member, String)> {
-    let conns = Arc::new(Conns::new(m.node.clone()));
-    let bootstraps = !m.group.server().phase_fns(crate::spec::BOOTSTRAP).is_empty();
-    let user = user_for(&m.node, bootstraps && o.phases.iter().any(|p| p == crate::spec::BOOTSTRAP), &o);
-    let transport = match conns.get(&user, &o, &handshakes).await {
-        Ok(t) => t,
-        Err(e) => return Err((m, e)),
-    };
-    let os = match (&m.node.os, o.os_detect) {
-        // An OS the inventory states is trusted: no probe (one exec per phase, nothing else).
-        (Some(os), _) => os.clone(),
-        (None, false) => return Err((m, "the node's OS is unknown and OS detection is off".to_string())),
-        (None, true) => {
-            let check_sudo = user.uses_sudo() && user.sudo_password.is_none();
-            let probe = probe_script(check_sudo);
-            let mut out = Vec::new();
-            let probe_user = user.clone().no_sudo(true);
-            match transport.run(&probe, &probe_user, &mut |c: &[u8]| out.extend_from_slice(c)).await {
-                Ok(r) if r.exit_code == Some(0) => match parse_probe(&out) {
-                    Ok(f) => f.os,
-                    Err(e) => return Err((m, e.to_string())),
-                },
-                Ok(r) => {
-                    let msg = String::from_utf8_lossy(&r.stderr).trim().to_string();
-                    return Err((m, format!("OS detection failed: {msg}")));
-                }
-                Err(e) => return Err((m, e.to_string())),
-            }
-        }
-    };
-    let os = match m.group.server().get_packager() {
-        Some(p) => os.with_packager(p),
-        None => os,
-    };
-    let target = Target { node: m.node.clone(), os, roles: m.group.server().get_roles() };
-    Ok(Connected { member: m, target, conns })
-}
-
-/// Runs an operation over `members`.
+/// Runs `phases` (in order; see [`super::phases::phases_to_run`]) over `members`.
 pub(crate) async fn run(
     operation: &str,
     members: Vec<Member>,
-    compute: Option<Arc<dyn ComputeService>>,
+    phases: Vec<String>,
     o: RunOptions,
     tx: mpsc::UnboundedSender<Event>,
-) -> Result<Report, OperationError> {
+) -> Report {
     let started = Instant::now();
     let mut report = Report::new(operation);
     let o = Arc::new(o);
-    let send = |e: Event| {
-        let _ = tx.send(e);
+    let limits = Limits {
+        global: Arc::new(Semaphore::new(o.concurrency.max(1))),
+        handshakes: Arc::new(Semaphore::new(o.handshake_concurrency.max(1))),
     };
-
-    // Connect and detect, bounded by the handshake limit.
-    let handshakes = Arc::new(Semaphore::new(o.handshake_concurrency.max(1)));
-    let mut set = JoinSet::new();
-    for m in members {
-        set.spawn(connect_one(m, o.clone(), handshakes.clone()));
-    }
-    let mut connected: Vec<Connected> = Vec::new();
-    while let Some(r) = set.join_next().await {
-        match r.map_err(|e| OperationError::Panicked(e.to_string()))? {
-            Ok(c) => {
-                send(Event::Connected { node: c.target.node.name.clone(), os: c.target.os.to_string() });
-                connected.push(c);
-            }
-            Err((m, e)) => {
-                send(Event::NodeFinished {
-                    phase: "connect".into(),
-                    node: m.node.name.clone(),
-                    status: Status::Failed,
-                });
-                report.results.push(connect_failure(&m, e));
-            }
+    let connected = connect_all(members, &phases, &o, &limits, &tx, &mut report).await;
+    let mut world = world_of(&connected, &o);
+    for phase in &phases {
+        let Some(results) = run_phase(phase, &connected, &mut world, &o, &limits, &tx).await else { continue };
+        let failed = results.iter().any(NodeResult::is_failed);
+        if let Some(hook) = &o.post_phase {
+            (hook.0)(phase, &results);
+        }
+        report.phases.push(phase.clone());
+        report.results.extend(results);
+        let _ = tx.send(Event::PhaseFinished { phase: phase.clone() });
+        if failed {
+            break;
         }
     }
+    for c in &connected {
+        c.conns.close().await;
+    }
+    report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    report.summarize();
+    report
+}
+
+/// Connects every member within the handshake limit; failures become `connect` results.
+async fn connect_all(
+    members: Vec<Member>,
+    phases: &[String],
+    o: &Arc<RunOptions>,
+    limits: &Limits,
+    tx: &mpsc::UnboundedSender<Event>,
+    report: &mut Report,
+) -> Vec<Connected> {
+    let mut set = JoinSet::new();
+    let mut names = HashMap::new();
+    for m in members {
+        let node = m.node.clone();
+        let first_phases = phases.to_vec();
+        let h = set.spawn(connect(m, first_phases, o.clone(), limits.handshakes.clone()));
+        names.insert(h.id(), node);
+    }
+    let mut connected = Vec::new();
+    while let Some(r) = set.join_next_with_id().await {
+        let failure = match r {
+            Ok((_, Ok(c))) => {
+                let _ = tx.send(Event::Connected { node: c.target.node.name.clone(), os: c.target.os.to_string() });
+                connected.push(c);
+                continue;
+            }
+            Ok((_, Err((m, e)))) => NodeResult::failed(&m.node, "connect", e, std::time::Duration::ZERO),
+            Err(e) => match names.get(&e.id()) {
+                Some(node) => {
+                    NodeResult::failed(node, "connect", format!("connecting panicked: {e}"), Default::default())
+                }
+                None => continue,
+            },
+        };
+        let _ = tx.send(Event::NodeFinished {
+            phase: "connect".into(),
+            node: failure.node.clone(),
+            status: failure.status,
+        });
+        report.results.push(failure);
+    }
     connected.sort_by(|a, b| a.target.node.name.cmp(&b.target.node.name));
+    connected
+}
+
+/// What plans can read: every connected member, and the admin user.
+fn world_of(connected: &[Connected], o: &RunOptions) -> World {
     let mut world = World::new(connected.iter().map(|c| c.target.clone()).collect());
-    world.admin = Some(crate::plan::AdminInfo {
+    world.admin = Some(AdminInfo {
         username: o.user.username.clone(),
         public_key: o
             .user
@@ -188,219 +122,158 @@ pub(crate) async fn run(
             .and_then(|p| std::fs::read_to_string(p).ok())
             .map(|k| k.trim().to_string()),
     });
+    world
+}
 
-    // settings on every member, then the requested phases on targets.
-    let mut phases = vec![SETTINGS.to_string()];
-    let requested: Vec<String> = if o.phases.is_empty() {
-        let mut d = Vec::new();
-        for c in connected.iter().filter(|c| c.member.target) {
-            for p in c.member.group.server().get_default_phases() {
-                if !d.contains(&p) {
-                    d.push(p);
-                }
-            }
-        }
-        d
-    } else {
-        o.phases.clone()
-    };
-    phases.extend(requested.into_iter().filter(|p| p != SETTINGS));
-
-    let global = Arc::new(Semaphore::new(o.concurrency.max(1)));
-    for phase in &phases {
-        let members: Vec<&Connected> = connected
+/// Runs `phase` on the members that have it (targets; every member for `settings`): groups
+/// side by side, each group's batches one after another. Publishes settings and records flags
+/// into `world`. `None` when no member has the phase.
+async fn run_phase(
+    phase: &str,
+    connected: &[Connected],
+    world: &mut World,
+    o: &Arc<RunOptions>,
+    limits: &Limits,
+    tx: &mpsc::UnboundedSender<Event>,
+) -> Option<Vec<NodeResult>> {
+    let mut by_group: BTreeMap<&str, Vec<&Connected>> = BTreeMap::new();
+    for c in connected.iter().filter(|c| (c.member.target || phase == SETTINGS) && c.member.spec.has_phase(phase)) {
+        by_group.entry(c.member.group.name()).or_default().push(c);
+    }
+    if by_group.is_empty() {
+        return None;
+    }
+    let _ = tx.send(Event::PhaseStarted { phase: phase.to_string(), nodes: by_group.values().map(Vec::len).sum() });
+    let shared = Arc::new(world.clone());
+    let mut results = Vec::new();
+    let mut groups = JoinSet::new();
+    for cs in by_group.into_values() {
+        let meta = cs[0].member.spec.meta(phase);
+        let plan = group_run(phase, cs, &meta);
+        results.extend(plan.skipped);
+        let batches: Vec<Vec<(Job, Arc<dyn ComputeService>)>> = plan
+            .batches
             .iter()
-            .filter(|c| (c.member.target || phase == SETTINGS) && !c.member.group.server().phase_fns(phase).is_empty())
-            .collect();
-        if members.is_empty() {
-            continue;
-        }
-        report.phases.push(phase.clone());
-        send(Event::PhaseStarted { phase: phase.clone(), nodes: members.len() });
-        let shared_world = Arc::new(world.clone());
-        // Each group runs its batches in order; groups run side by side.
-        let mut by_group: BTreeMap<String, Vec<&Connected>> = BTreeMap::new();
-        for c in members {
-            by_group.entry(c.member.group.name().to_string()).or_default().push(c);
-        }
-        let mut group_tasks = JoinSet::new();
-        for (_, cs) in by_group {
-            let meta = cs[0].member.group.server().meta(phase);
-            let mut runnable = Vec::new();
-            for c in cs {
-                let skip = match &meta.flag {
-                    Some(FlagPolicy::ExecuteAndFlag(f)) | Some(FlagPolicy::ExecuteOnUnflagged(f)) => {
-                        c.target.node.has_flag(f)
-                    }
-                    None => false,
-                };
-                if skip {
-                    report.results.push(NodeResult {
-                        node: c.target.node.name.clone(),
-                        group: c.target.node.group.clone(),
-                        phase: phase.clone(),
-                        status: Status::Skipped,
-                        actions: Vec::new(),
-                        error: None,
-                        duration_ms: 0,
-                    });
-                } else {
-                    runnable.push(c);
-                }
-            }
-            let nodes: Vec<Node> = runnable.iter().map(|c| c.target.node.clone()).collect();
-            let batches: Vec<Vec<Node>> = match &meta.partition {
-                Some(p) => p.batches(&nodes),
-                None => vec![nodes],
-            };
-            let jobs: Vec<Vec<Job>> = batches
-                .into_iter()
-                .map(|b| {
-                    b.iter()
-                        .filter_map(|n| runnable.iter().find(|c| c.target.node.id == n.id))
-                        .map(|c| Job {
+            .map(|b| {
+                b.iter()
+                    .map(|c| {
+                        let job = Job {
                             target: c.target.clone(),
-                            fns: c.member.group.server().phase_fns(phase),
+                            fns: c.member.spec.phase_fns(phase).to_vec(),
                             conns: c.conns.clone(),
                             // Settings runs before bootstrap, so it logs in as bootstrap will.
-                            user: user_for(&c.target.node, meta.image_credentials || phase == SETTINGS, &o),
-                        })
-                        .collect()
-                })
-                .collect();
-            let group_limit = meta.concurrency.map(|n| Arc::new(Semaphore::new(n.max(1))));
-            let (phase, world, global, o, tx, handshakes) =
-                (phase.clone(), shared_world.clone(), global.clone(), o.clone(), tx.clone(), handshakes.clone());
-            let flag = match &meta.flag {
-                Some(FlagPolicy::ExecuteAndFlag(f)) => Some(f.clone()),
-                _ => None,
-            };
-            group_tasks.spawn(async move {
-                let mut outs = Vec::new();
-                for batch in jobs {
-                    let mut set = JoinSet::new();
-                    for job in batch {
-                        let (phase, world, global, group_limit, o, handshakes) = (
-                            phase.clone(),
-                            world.clone(),
-                            global.clone(),
-                            group_limit.clone(),
-                            o.clone(),
-                            handshakes.clone(),
-                        );
-                        set.spawn(async move {
-                            let _g = global.acquire_owned().await.expect("never closed");
-                            let _l = match group_limit {
-                                Some(s) => Some(s.acquire_owned().await.expect("never closed")),
-                                None => None,
-                            };
-                            let planned = match super::node_run::plan(&job.fns, &job.target, &phase, &world) {
-                                Ok(p) => p,
-                                Err(done) => return (job.target.node.clone(), done),
-                            };
-                            let transport = match job.conns.get(&job.user, &o, &handshakes).await {
-                                Ok(t) => t,
-                                Err(e) => {
-                                    let result =
-                                        super::node_run::failed(&job.target, &phase, e, std::time::Instant::now());
-                                    return (
-                                        job.target.node.clone(),
-                                        super::node_run::NodeOutcome { result, published: BTreeMap::new() },
-                                    );
-                                }
-                            };
-                            let out = NodePhase {
-                                target: &job.target,
-                                planned,
-                                phase: &phase,
-                                transport: &transport,
-                                user: &job.user,
-                                check: o.check,
-                                state_dir: &o.state_dir,
-                                timeout: o.phase_timeout,
-                            }
-                            .run()
-                            .await;
-                            (job.target.node.clone(), out)
-                        });
-                    }
-                    let mut batch_failed = false;
-                    while let Some(r) = set.join_next().await {
-                        let (node, out) = r.expect("node tasks do not panic");
-                        let _ = tx.send(Event::NodeFinished {
-                            phase: phase.clone(),
-                            node: node.name.clone(),
-                            status: out.result.status,
-                        });
-                        batch_failed |= out.result.status == Status::Failed;
-                        outs.push((node, out));
-                    }
-                    // A failed batch stops the rolling run of its group.
-                    if batch_failed {
-                        break;
-                    }
-                }
-                (flag, outs)
+                            user: user_for(&c.target.node, meta.image_credentials || phase == SETTINGS, o),
+                        };
+                        (job, c.member.service.clone())
+                    })
+                    .collect()
+            })
+            .collect();
+        let ctx = GroupCtx {
+            phase: phase.to_string(),
+            world: shared.clone(),
+            o: o.clone(),
+            global: limits.global.clone(),
+            handshakes: limits.handshakes.clone(),
+            limit: plan.limit,
+            tx: tx.clone(),
+        };
+        groups.spawn(run_batches(ctx, batches, plan.flag));
+    }
+    while let Some(r) = groups.join_next().await {
+        // Group tasks catch their nodes' panics, so a join error means a bug in the runner.
+        let Ok((flag, outs)) = r else { continue };
+        for (node, service, out) in outs {
+            record(world, &node, &service, flag.as_deref(), &out, o).await;
+            results.push(out.result);
+        }
+    }
+    results.sort_by(|a, b| a.node.cmp(&b.node));
+    Some(results)
+}
+
+/// Publishes a node's settings and, when its phase succeeded, sets the phase's flag on it
+/// (on the compute service, and in `world` for later phases).
+async fn record(
+    world: &mut World,
+    node: &Node,
+    service: &Arc<dyn ComputeService>,
+    flag: Option<&str>,
+    out: &NodeOutcome,
+    o: &RunOptions,
+) {
+    for (facility, value) in &out.published {
+        world.publish(&node.id, facility, value.clone());
+    }
+    let (Some(f), false, false) = (flag, out.result.is_failed(), o.check) else { return };
+    if let Err(e) = service.set_flag(node, f).await {
+        tracing::warn!("cannot record flag {f} on {}: {e}", node.name);
+    }
+    if let Some(t) = world.targets.iter_mut().find(|t| t.node.id == node.id) {
+        t.node.flags.insert(f.to_string());
+    }
+}
+
+/// What the tasks of one group in one phase share.
+struct GroupCtx {
+    phase: String,
+    world: Arc<World>,
+    o: Arc<RunOptions>,
+    global: Arc<Semaphore>,
+    handshakes: Arc<Semaphore>,
+    limit: Option<Arc<Semaphore>>,
+    tx: mpsc::UnboundedSender<Event>,
+}
+
+type Outs = Vec<(Node, Arc<dyn ComputeService>, NodeOutcome)>;
+
+/// Runs one group's batches in order; a batch with a failed node stops the rolling run.
+async fn run_batches(
+    ctx: GroupCtx,
+    batches: Vec<Vec<(Job, Arc<dyn ComputeService>)>>,
+    flag: Option<String>,
+) -> (Option<String>, Outs) {
+    let ctx = Arc::new(ctx);
+    let mut outs = Vec::new();
+    for batch in batches {
+        let mut set = JoinSet::new();
+        let mut nodes = HashMap::new();
+        for (job, service) in batch {
+            let node = job.target.node.clone();
+            let ctx = ctx.clone();
+            let h = set.spawn(async move {
+                let _g = ctx.global.clone().acquire_owned().await.ok();
+                let _l = match &ctx.limit {
+                    Some(s) => s.clone().acquire_owned().await.ok(),
+                    None => None,
+                };
+                job.run(&ctx.phase, &ctx.world, &ctx.o, &ctx.handshakes).await
             });
+            nodes.insert(h.id(), (node, service));
         }
-        let mut phase_failed = false;
-        let mut results = Vec::new();
-        while let Some(r) = group_tasks.join_next().await {
-            let (flag, outs) = r.map_err(|e| OperationError::Panicked(e.to_string()))?;
-            for (node, out) in outs {
-                for (facility, value) in &out.published {
-                    world.publish(&node.id, facility, value.clone());
+        let mut batch_failed = false;
+        while let Some(r) = set.join_next_with_id().await {
+            let (id, out) = match r {
+                Ok((id, out)) => (id, out),
+                Err(e) => {
+                    let Some((node, _)) = nodes.get(&e.id()) else { continue };
+                    let error = format!("the node's task panicked: {e}");
+                    let result = NodeResult::failed(node, &ctx.phase, error, Default::default());
+                    (e.id(), NodeOutcome { result, published: BTreeMap::new() })
                 }
-                let ok = out.result.status != Status::Failed;
-                phase_failed |= !ok;
-                if let (Some(f), true, false) = (&flag, ok, o.check) {
-                    if let Some(c) = compute.as_ref() {
-                        if let Err(e) = c.set_flag(&node, f).await {
-                            tracing::warn!("cannot record flag {f} on {}: {e}", node.name);
-                        }
-                    }
-                    if let Some(t) = world.targets.iter_mut().find(|t| t.node.id == node.id) {
-                        t.node.flags.insert(f.clone());
-                    }
-                }
-                results.push(out.result);
-            }
+            };
+            let Some((node, service)) = nodes.remove(&id) else { continue };
+            let _ = ctx.tx.send(Event::NodeFinished {
+                phase: ctx.phase.clone(),
+                node: node.name.clone(),
+                status: out.result.status,
+            });
+            batch_failed |= out.result.is_failed();
+            outs.push((node, service, out));
         }
-        results.sort_by(|a, b| a.node.cmp(&b.node));
-        if let Some(hook) = &o.post_phase {
-            (hook.0)(phase, &results);
-        }
-        report.results.extend(results);
-        send(Event::PhaseFinished { phase: phase.clone() });
-        if phase_failed {
+        if batch_failed {
             break;
         }
     }
-
-    for c in connected {
-        if let Ok(conns) = Arc::try_unwrap(c.conns) {
-            conns.close().await;
-        }
-    }
-    report.duration_ms = started.elapsed().as_millis() as u64;
-    report.summarize();
-    Ok(report)
-}
-
-struct Job {
-    target: Target,
-    fns: Vec<crate::spec::PlanFn>,
-    conns: Arc<Conns>,
-    user: AdminUser,
-}
-
-/// Matches nodes to groups: a node belongs to every group whose spec contains it.
-pub(crate) fn members(nodes: &[Node], groups: &[GroupSpec], target: bool) -> Vec<Member> {
-    let mut out = Vec::new();
-    for n in nodes.iter().filter(|n| n.running) {
-        if let Some(g) = groups.iter().find(|g| g.contains(n)) {
-            out.push(Member { node: n.clone(), group: g.clone(), target });
-        }
-    }
-    out
+    (flag, outs)
 }

@@ -1,103 +1,36 @@
 //! Operations: running phases over nodes, as an async handle the caller can await, cancel,
 //! bound with a timeout, and watch through progress events.
+//!
+//! The phase runner is split by job, in the order a run goes through them:
+//!
+//! | module | job |
+//! |---|---|
+//! | [`members`] | which nodes take part, with their group's effective spec and compute service |
+//! | [`phases`] | which phases run, in which order (one function for lift, converge, plan, check) |
+//! | `connect` | a connection per node and login user; the OS probe |
+//! | `batch` | flag policies and rolling batches of one group in one phase |
+//! | `node_run` | one node, one phase: plan, render, run, read the records back |
+//! | `engine` | the whole run: connect, then each phase as a barrier, then close everything |
 
+mod batch;
+mod connect;
 mod engine;
+pub mod members;
 mod node_run;
+mod options;
+pub mod phases;
 
 use crate::report::{Report, Status};
-use crate::spec::GroupSpec;
-use crate::transport::AdminUser;
-use crate::transport::ssh::SshOptions;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-pub(crate) use engine::{Member, members, run};
-
-/// Connects to `node` as the admin user and detects its OS (one probe).
-///
-/// # Errors
-/// The connection or detection error, as text.
-pub async fn detect_os(node: &crate::node::Node, o: &RunOptions) -> Result<stevedore::Os, String> {
-    let t = engine::open(node, &o.user, o).await?;
-    let probe = crate::facts::probe_script(false);
-    let mut out = Vec::new();
-    let user = o.user.clone().no_sudo(true);
-    let r = t.run(&probe, &user, &mut |c: &[u8]| out.extend_from_slice(c)).await.map_err(|e| e.to_string());
-    t.close().await;
-    r?;
-    crate::facts::parse_probe(&out).map(|f| f.os).map_err(|e| e.to_string())
-}
-
-/// Options of `lift` and `converge` (Pallet's operation options).
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// Phases to run after `settings`; empty means each group's default phases (`configure`).
-    pub phases: Vec<String>,
-    /// The admin user.
-    pub user: AdminUser,
-    /// The user of phases with image credentials (`bootstrap`), for nodes not yet bootstrapped:
-    /// the image's login user, with the admin user's key. `None` uses the admin user.
-    pub image_user: Option<AdminUser>,
-    /// SSH settings.
-    pub ssh: SshOptions,
-    /// At most this many nodes run a phase at once (default 100).
-    pub concurrency: usize,
-    /// At most this many SSH handshakes at once (default 20; sshd's `MaxStartups` defaults to 10
-    /// unauthenticated connections per server, so one bastion wants less).
-    pub handshake_concurrency: usize,
-    /// Each node's phase is cut off after this long.
-    pub phase_timeout: Option<Duration>,
-    /// Detect the OS of nodes whose OS is not known (default on); a node that carries its OS
-    /// (e.g. `os = "debian-12"` in an inventory) is not probed. Off, every node must carry it.
-    pub os_detect: bool,
-    /// Groups that only run `settings`, so the targets' plans can read them.
-    pub consider_groups: Vec<GroupSpec>,
-    /// Check mode: report what would change, change nothing.
-    pub check: bool,
-    /// Where pallet keeps state on nodes (default `/var/lib/pallet`).
-    pub state_dir: String,
-    /// Called after each phase with its results (Pallet's `:post-phase-f`).
-    pub post_phase: Option<PostPhaseHook>,
-}
-
-/// A function called after each phase with the phase name and its node results.
-#[derive(Clone)]
-pub struct PostPhaseHook(pub std::sync::Arc<dyn Fn(&str, &[crate::report::NodeResult]) + Send + Sync>);
-
-impl PostPhaseHook {
-    /// Wraps `f`.
-    pub fn new(f: impl Fn(&str, &[crate::report::NodeResult]) + Send + Sync + 'static) -> PostPhaseHook {
-        PostPhaseHook(std::sync::Arc::new(f))
-    }
-}
-
-impl std::fmt::Debug for PostPhaseHook {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PostPhaseHook(..)")
-    }
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            phases: Vec::new(),
-            user: AdminUser::new(std::env::var("USER").unwrap_or_else(|_| "root".into())),
-            image_user: None,
-            ssh: SshOptions::default(),
-            concurrency: 100,
-            handshake_concurrency: 20,
-            phase_timeout: None,
-            os_detect: true,
-            consider_groups: Vec::new(),
-            check: false,
-            state_dir: "/var/lib/pallet".to_string(),
-            post_phase: None,
-        }
-    }
-}
+pub use connect::{ConnectError, detect_facts};
+pub(crate) use engine::run;
+pub use members::Member;
+pub use options::{PostPhaseHook, RunOptions};
 
 /// Progress of an operation.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,9 +79,30 @@ pub enum OperationError {
     /// It did not finish in time (and was cancelled).
     #[error("the operation did not finish within {0:?} and was cancelled")]
     Timeout(Duration),
-    /// It could not start (no targets, compute service failure).
-    #[error("{0}")]
-    Failed(String),
+    /// A group cannot be converged: it has no node count.
+    #[error("group {0} has no count to converge to")]
+    NoCount(String),
+    /// None of the named groups has a running node.
+    #[error("no running nodes of group(s) {groups} on {service}")]
+    NoTargets {
+        /// The groups, comma-separated.
+        groups: String,
+        /// The compute service(s).
+        service: String,
+    },
+    /// A compute service failed, so the operation could not go on.
+    #[error("group(s) {groups}: {step} on {service}: {source}")]
+    Compute {
+        /// The groups concerned, comma-separated.
+        groups: String,
+        /// What the operation was doing (`listing nodes`, `destroying nodes`).
+        step: &'static str,
+        /// The service.
+        service: String,
+        /// Its error.
+        #[source]
+        source: crate::compute::ComputeError,
+    },
     /// It panicked (a bug).
     #[error("the operation panicked: {0}")]
     Panicked(String),

@@ -1,12 +1,18 @@
-//! One node, one phase: plan, render, run the script, read the records back.
+//! One node, one phase: plan (a panicking plan function fails its node only), render, run the
+//! script, read the records back into action results.
 
+use super::connect::Conns;
+use super::options::RunOptions;
 use crate::plan::{PlanOutput, Target, World, plan_phase};
-use crate::render::{Event as Record, RecordParser, RenderOptions, render_phase};
+use crate::render::{Event as Record, PhaseScript, RecordParser, RenderOptions, render_phase};
 use crate::report::{ActionResult, NodeResult, Status};
 use crate::spec::PlanFn;
-use crate::transport::{AdminUser, Transport, TransportError};
+use crate::transport::{AdminUser, ExecOutcome, Transport, TransportError};
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::Semaphore;
 
 /// What a node's phase produced besides its result.
 pub(crate) struct NodeOutcome {
@@ -14,167 +20,169 @@ pub(crate) struct NodeOutcome {
     pub published: BTreeMap<String, serde_json::Value>,
 }
 
-pub(crate) struct NodePhase<'a> {
-    pub target: &'a Target,
-    pub planned: PlanOutput,
-    pub phase: &'a str,
-    pub transport: &'a Transport,
-    pub user: &'a AdminUser,
-    pub check: bool,
-    pub state_dir: &'a str,
-    pub timeout: Option<Duration>,
+/// One node's work in one phase.
+pub(crate) struct Job {
+    pub target: Target,
+    pub fns: Vec<PlanFn>,
+    pub conns: Arc<Conns>,
+    pub user: AdminUser,
 }
 
-pub(crate) fn failed(t: &Target, phase: &str, error: String, started: Instant) -> NodeResult {
-    NodeResult {
-        node: t.node.name.clone(),
-        group: t.node.group.clone(),
-        phase: phase.to_string(),
-        status: Status::Failed,
-        actions: Vec::new(),
-        error: Some(error),
-        duration_ms: started.elapsed().as_millis() as u64,
+impl Job {
+    /// Plans, connects (if needed) and runs the phase.
+    pub(crate) async fn run(self, phase: &str, world: &World, o: &RunOptions, handshakes: &Semaphore) -> NodeOutcome {
+        let started = Instant::now();
+        let planned = match plan(&self.fns, &self.target, phase, world) {
+            Ok(p) => p,
+            Err(done) => return done,
+        };
+        let transport = match self.conns.get(&self.user, o, handshakes).await {
+            Ok(t) => t,
+            Err(e) => {
+                let result = NodeResult::failed(&self.target.node, phase, e, started.elapsed());
+                return NodeOutcome { result, published: planned.published };
+            }
+        };
+        let PlanOutput { actions, published, .. } = planned;
+        let mut ro = RenderOptions::new(phase, &self.target.node.name);
+        ro.check = o.check;
+        ro.state_dir.clone_from(&o.state_dir);
+        let result = match render_phase(&actions, &self.target.os, &ro) {
+            Ok(script) => {
+                execute(&self.target, phase, &script, transport.as_ref().as_ref(), &self.user, o, started).await
+            }
+            Err(e) => {
+                let error = format!("cannot render for {}: {e}", self.target.os);
+                NodeResult::failed(&self.target.node, phase, error, started.elapsed())
+            }
+        };
+        NodeOutcome { result, published }
     }
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
 /// Plans `target`'s phase; `Err` carries the finished outcome when nothing needs to run
-/// remotely (no actions, or planning failed).
+/// remotely (no actions, planning failed, or a plan function panicked).
 pub(crate) fn plan(fns: &[PlanFn], target: &Target, phase: &str, world: &World) -> Result<PlanOutput, NodeOutcome> {
     let started = Instant::now();
-    let out = plan_phase(fns, target, phase, world);
+    let out = match std::panic::catch_unwind(AssertUnwindSafe(|| plan_phase(fns, target, phase, world))) {
+        Ok(out) => out,
+        Err(payload) => {
+            let error = format!("a plan function panicked: {}", panic_message(payload.as_ref()));
+            let result = NodeResult::failed(&target.node, phase, error, started.elapsed());
+            return Err(NodeOutcome { result, published: BTreeMap::new() });
+        }
+    };
     if !out.errors.is_empty() {
-        let result = failed(target, phase, format!("planning failed: {}", out.errors.join("; ")), started);
+        let error = format!("planning failed: {}", out.errors.join("; "));
+        let result = NodeResult::failed(&target.node, phase, error, started.elapsed());
         return Err(NodeOutcome { result, published: out.published });
     }
     if out.actions.is_empty() {
-        let result = NodeResult {
-            node: target.node.name.clone(),
-            group: target.node.group.clone(),
-            phase: phase.to_string(),
-            status: Status::Ok,
-            actions: Vec::new(),
-            error: None,
-            duration_ms: started.elapsed().as_millis() as u64,
-        };
+        let result = NodeResult::new(&target.node, phase).took(started.elapsed());
         return Err(NodeOutcome { result, published: out.published });
     }
     Ok(out)
 }
 
-impl NodePhase<'_> {
-    pub async fn run(self) -> NodeOutcome {
-        let started = Instant::now();
-        let t = self.target;
-        let PlanOutput { actions, published, .. } = self.planned;
-        let mut o = RenderOptions::new(self.phase, &t.node.name);
-        o.check = self.check;
-        o.state_dir = self.state_dir.to_string();
-        let script = match render_phase(&actions, &t.os, &o) {
-            Ok(s) => s,
-            Err(e) => {
-                return NodeOutcome {
-                    result: failed(t, self.phase, format!("cannot render for {}: {e}", t.os), started),
-                    published,
-                };
-            }
-        };
-        let mut parser = RecordParser::new(&script.nonce);
-        let mut records: Vec<(Instant, Record)> = Vec::new();
-        let mut on_stdout = |chunk: &[u8]| {
-            let now = Instant::now();
-            for e in parser.feed(chunk) {
-                records.push((now, e));
-            }
-        };
-        let run = self.transport.run(&script.text, self.user, &mut on_stdout);
-        let outcome = match self.timeout {
-            Some(limit) => match tokio::time::timeout(limit, run).await {
-                Ok(r) => r,
-                Err(_) => Err(TransportError::Timeout(limit)),
-            },
-            None => run.await,
-        };
-        let end = Instant::now();
-        for e in parser.finish() {
-            records.push((end, e));
-        }
+/// Runs the phase script (within the phase timeout) and turns its records into the result.
+async fn execute(
+    t: &Target,
+    phase: &str,
+    script: &PhaseScript,
+    transport: &dyn Transport,
+    user: &AdminUser,
+    o: &RunOptions,
+    started: Instant,
+) -> NodeResult {
+    let mut parser = RecordParser::new(&script.nonce);
+    let mut records: Vec<(Instant, Record)> = Vec::new();
+    let mut on_stdout = |chunk: &[u8]| {
+        let now = Instant::now();
+        records.extend(parser.feed(chunk).into_iter().map(|e| (now, e)));
+    };
+    let run = transport.run(&script.text, user, &mut on_stdout);
+    let outcome = match o.phase_timeout {
+        Some(limit) => tokio::time::timeout(limit, run).await.unwrap_or(Err(TransportError::Timeout(limit))),
+        None => run.await,
+    };
+    let end = Instant::now();
+    records.extend(parser.finish().into_iter().map(|e| (end, e)));
+    let (actions, done) = collect(script, records, started);
+    let error = outcome_error(&outcome, done, actions.iter().any(|a| a.status == Status::Failed));
+    NodeResult::from_actions(&t.node, phase, actions, error, started.elapsed())
+}
 
-        let mut results: Vec<ActionResult> = script
-            .actions
-            .iter()
-            .map(|a| ActionResult {
-                index: a.index,
-                kind: a.kind.clone(),
-                description: a.description.clone(),
-                status: Status::Skipped,
-                exit_code: None,
-                stderr: String::new(),
-                output: Vec::new(),
-                duration_ms: 0,
-            })
-            .collect();
-        let mut done = false;
-        let mut last = started;
-        let mut current = 0usize;
-        for (at, e) in records {
-            match e {
-                Record::Output(line) => {
-                    if let Some(r) = results.get_mut(current) {
-                        r.output.push(String::from_utf8_lossy(&line).into_owned());
-                    }
+/// Action results from the records (actions without a record stay `Skipped`), and whether the
+/// script reached its end.
+fn collect(script: &PhaseScript, records: Vec<(Instant, Record)>, started: Instant) -> (Vec<ActionResult>, bool) {
+    let mut results: Vec<ActionResult> = script
+        .actions
+        .iter()
+        .map(|a| ActionResult {
+            index: a.index,
+            kind: a.kind.clone(),
+            description: a.description.clone(),
+            status: Status::Skipped,
+            exit_code: None,
+            stderr: String::new(),
+            output: Vec::new(),
+            duration_ms: 0,
+        })
+        .collect();
+    let mut done = false;
+    let mut last = started;
+    let mut current = 0usize;
+    for (at, e) in records {
+        match e {
+            Record::Output(line) => {
+                if let Some(r) = results.get_mut(current) {
+                    r.output.push(String::from_utf8_lossy(&line).into_owned());
                 }
-                Record::Action { index, status, code } => {
-                    if let Some(r) = results.get_mut(index.wrapping_sub(1)) {
-                        r.status = match status.as_str() {
-                            "ok" => Status::Ok,
-                            "changed" => Status::Changed,
-                            _ => Status::Failed,
-                        };
-                        r.exit_code = Some(code);
-                        r.duration_ms = at.duration_since(last).as_millis() as u64;
-                    }
-                    last = at;
-                    current = index;
-                }
-                Record::Stderr { index, text } => {
-                    if let Some(r) = results.get_mut(index.wrapping_sub(1)) {
-                        r.stderr = String::from_utf8_lossy(&text).into_owned();
-                    }
-                }
-                Record::Flag(_) => {}
-                Record::Done => done = true,
             }
+            Record::Action { index, status, code } => {
+                if let Some(r) = results.get_mut(index.wrapping_sub(1)) {
+                    r.status = status;
+                    r.exit_code = Some(code);
+                    r.duration_ms = u64::try_from(at.duration_since(last).as_millis()).unwrap_or(u64::MAX);
+                }
+                last = at;
+                current = index;
+            }
+            Record::Stderr { index, text } => {
+                if let Some(r) = results.get_mut(index.wrapping_sub(1)) {
+                    r.stderr = String::from_utf8_lossy(&text).into_owned();
+                }
+            }
+            Record::Flag(_) => {}
+            Record::Done => done = true,
         }
-        let any_failed = results.iter().any(|r| r.status == Status::Failed);
-        let error = match &outcome {
-            Err(e) => Some(e.to_string()),
-            Ok(o) if !done && !any_failed => {
-                let stderr = String::from_utf8_lossy(&o.stderr).trim().to_string();
-                let code = o.exit_code.map_or("a signal".to_string(), |c| format!("exit code {c}"));
-                Some(if stderr.is_empty() {
-                    format!("the phase script stopped early ({code})")
-                } else {
-                    format!("the phase script stopped early ({code}): {stderr}")
-                })
-            }
-            Ok(_) => None,
-        };
-        let status = if any_failed || error.is_some() {
-            Status::Failed
-        } else if results.iter().any(|r| r.status == Status::Changed) {
-            Status::Changed
-        } else {
-            Status::Ok
-        };
-        let result = NodeResult {
-            node: t.node.name.clone(),
-            group: t.node.group.clone(),
-            phase: self.phase.to_string(),
-            status,
-            actions: results,
-            error,
-            duration_ms: started.elapsed().as_millis() as u64,
-        };
-        NodeOutcome { result, published }
+    }
+    (results, done)
+}
+
+/// The node's error outside its actions: the transport's, or a script that stopped before its
+/// end without an action failing.
+fn outcome_error(outcome: &Result<ExecOutcome, TransportError>, done: bool, any_failed: bool) -> Option<String> {
+    match outcome {
+        Err(e) => Some(e.to_string()),
+        Ok(o) if !done && !any_failed => {
+            let stderr = String::from_utf8_lossy(&o.stderr).trim().to_string();
+            let code = o.exit_code.map_or("a signal".to_string(), |c| format!("exit code {c}"));
+            Some(if stderr.is_empty() {
+                format!("the phase script stopped early ({code})")
+            } else {
+                format!("the phase script stopped early ({code}): {stderr}")
+            })
+        }
+        Ok(_) => None,
     }
 }

@@ -1,5 +1,5 @@
 //! Phase scripts: a node's whole phase rendered to one POSIX sh script, and the record protocol
-//! it speaks back (see DESIGN.md, "Execution model").
+//! it speaks back (see ARCHITECTURE.md, "Invariants").
 
 pub mod phase;
 pub mod records;

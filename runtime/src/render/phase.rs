@@ -16,8 +16,7 @@
 //! Package work (`package`, `packages`, `package_manager`, `package_source`) is merged into one
 //! action that runs first, as Pallet ran its aggregated actions first in a phase.
 
-use crate::action::package::PackageSet;
-use crate::action::{Action, ActionError, RenderContext};
+use crate::action::{Action, ActionError, Merged, RenderContext};
 use stevedore::{Os, Script, script};
 
 /// How to render a phase.
@@ -99,16 +98,31 @@ pub struct PhaseRenderError {
     pub error: ActionError,
 }
 
-/// Merges package work and orders the actions as the script will run them.
-fn arrange<'a>(actions: &'a [Box<dyn Action>], os: &Os) -> (Option<PackageSet>, Vec<&'a dyn Action>) {
-    let mut set = PackageSet::default();
+/// Merges actions by merge key (merged actions first, in the order their keys first appear)
+/// and orders the actions as the script will run them.
+fn arrange<'a>(actions: &'a [Box<dyn Action>], os: &Os) -> (Vec<Box<dyn Merged>>, Vec<&'a dyn Action>) {
+    let mut merged: Vec<(&'static str, Box<dyn Merged>)> = Vec::new();
     let mut rest = Vec::new();
     for a in actions {
-        if !set.absorb(a.as_ref(), os) {
+        let absorbed = match a.merge_key() {
+            Some(key) => match merged.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, m)) => m.absorb(a.as_ref(), os),
+                None => match a.start_merge() {
+                    Some(mut m) => {
+                        let ok = m.absorb(a.as_ref(), os);
+                        merged.push((key, m));
+                        ok
+                    }
+                    None => false,
+                },
+            },
+            None => false,
+        };
+        if !absorbed {
             rest.push(a.as_ref());
         }
     }
-    ((!set.is_empty()).then_some(set), rest)
+    (merged.into_iter().map(|(_, m)| m).filter(|m| !m.is_empty()).collect(), rest)
 }
 
 fn prologue(o: &RenderOptions, os: &Os, count: usize) -> Script {
@@ -161,8 +175,8 @@ fn epilogue() -> Script {
 /// The first action that cannot be rendered for this OS (before anything runs).
 pub fn render_phase(actions: &[Box<dyn Action>], os: &Os, o: &RenderOptions) -> Result<PhaseScript, PhaseRenderError> {
     let cx = RenderContext { os, redact: o.redact };
-    let (packages, rest) = arrange(actions, os);
-    let ordered: Vec<&dyn Action> = packages.as_ref().map(|p| p as &dyn Action).into_iter().chain(rest).collect();
+    let (merged, rest) = arrange(actions, os);
+    let ordered: Vec<&dyn Action> = merged.iter().map(|m| m.as_ref() as &dyn Action).chain(rest).collect();
     let mut planned = Vec::new();
     let mut body = prologue(o, os, ordered.len());
     for (i, a) in ordered.iter().enumerate() {

@@ -1,5 +1,7 @@
 //! Parsing what a phase script prints: action output and result records.
 
+use crate::report::Status;
+
 /// One thing read from a phase script's output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -9,8 +11,8 @@ pub enum Event {
     Action {
         /// 1-based index.
         index: usize,
-        /// `ok`, `changed` or `failed`.
-        status: String,
+        /// `Ok`, `Changed` or `Failed` (the record words `ok`, `changed`, `failed`).
+        status: Status,
         /// Its exit code.
         code: i32,
     },
@@ -101,8 +103,14 @@ impl RecordParser {
                     }
                 }
                 [i, status, code] => {
-                    if let (Ok(index), Ok(code)) = (i.parse(), code.parse()) {
-                        events.push(Event::Action { index, status: (*status).to_string(), code });
+                    let status = match *status {
+                        "ok" => Some(Status::Ok),
+                        "changed" => Some(Status::Changed),
+                        "failed" => Some(Status::Failed),
+                        _ => None,
+                    };
+                    if let (Ok(index), Some(status), Ok(code)) = (i.parse(), status, code.parse()) {
+                        events.push(Event::Action { index, status, code });
                     }
                 }
                 _ => {}
@@ -133,11 +141,11 @@ mod tests {
             ev,
             vec![
                 Event::Output(b"hello".to_vec()),
-                Event::Action { index: 1, status: "changed".into(), code: 0 },
+                Event::Action { index: 1, status: Status::Changed, code: 0 },
                 // A record-looking line inside stderr is not taken: stderr ends at `end`.
                 Event::Stderr { index: 1, text: b"warn\nN1 1 fake 0\n".to_vec() },
                 Event::Output(b"partial".to_vec()),
-                Event::Action { index: 2, status: "failed".into(), code: 3 },
+                Event::Action { index: 2, status: Status::Failed, code: 3 },
                 Event::Flag("site".into()),
                 Event::Done,
             ]

@@ -20,22 +20,21 @@ pub struct ClusterSpec {
 }
 
 impl ClusterSpec {
-    /// A cluster named `name` (its groups' names become `<name>-<group>`).
-    ///
-    /// # Panics
-    /// When `name` is not a DNS label; see [`ClusterSpec::try_new`].
-    pub fn new(name: impl Into<String>) -> ClusterSpec {
-        ClusterSpec::try_new(name).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// A cluster named `name`, or why the name is invalid.
+    /// A cluster named `name` (its groups' names become `<name>-<group>`), or why the name is
+    /// invalid (the `cluster_spec!` macro checks literal names at compile time instead).
     ///
     /// # Errors
-    /// [`GroupNameError`].
-    pub fn try_new(name: impl Into<String>) -> Result<ClusterSpec, GroupNameError> {
+    /// [`GroupNameError`] when `name` is not a DNS label.
+    pub fn new(name: impl Into<String>) -> Result<ClusterSpec, GroupNameError> {
         let name = name.into();
         check_group_name(&name)?;
-        Ok(ClusterSpec { name, groups: Vec::new(), server: ServerSpec::new() })
+        Ok(ClusterSpec::from_checked_name(name))
+    }
+
+    /// A cluster whose name the `cluster_spec!` macro checked at compile time.
+    #[doc(hidden)]
+    pub fn from_checked_name(name: impl Into<String>) -> ClusterSpec {
+        ClusterSpec { name: name.into(), groups: Vec::new(), server: ServerSpec::new() }
     }
 
     /// The cluster name.
@@ -61,7 +60,7 @@ impl ClusterSpec {
             .iter()
             .map(|g| {
                 let name = format!("{}-{}", self.name, g.name());
-                let mut server = g.server().effective();
+                let mut server = g.server().flattened();
                 for (phase, fns) in self.server.own_phases() {
                     for f in fns {
                         server = server.phase_fn(phase.clone(), f);
@@ -70,14 +69,15 @@ impl ClusterSpec {
                 for base in self.server.own_extends() {
                     let base = base.effective();
                     for phase in base.phase_names() {
-                        for f in base.phase_fns(&phase) {
-                            server = server.phase_fn(phase.clone(), f);
+                        for f in base.phase_fns(phase) {
+                            server = server.phase_fn(phase.clone(), f.clone());
                         }
                     }
-                    server = server.roles(base.get_roles());
+                    server = server.roles(base.roles().clone());
                 }
-                let node_spec = self.server.get_node_spec().merge(&server.get_node_spec());
-                let server = server.roles(self.server.get_roles()).node_spec(node_spec);
+                let cluster = self.server.effective();
+                let node_spec = cluster.node_spec().merge(server.effective().node_spec());
+                let server = server.roles(cluster.roles().clone()).node_spec(node_spec);
                 g.clone().rename(name).with_server(server)
             })
             .collect()

@@ -64,24 +64,21 @@ impl std::fmt::Debug for GroupSpec {
 }
 
 impl GroupSpec {
-    /// A group named `name`.
-    ///
-    /// # Panics
-    /// When `name` is not a DNS label; use [`GroupSpec::try_new`] to get the error instead (the
-    /// `group_spec!` macro checks literal names at compile time).
-    pub fn new(name: impl Into<String>) -> GroupSpec {
-        let name = name.into();
-        GroupSpec::try_new(name).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// A group named `name`, or why the name is invalid.
+    /// A group named `name`, or why the name is invalid (the `group_spec!` macro checks
+    /// literal names at compile time instead).
     ///
     /// # Errors
-    /// [`GroupNameError`].
-    pub fn try_new(name: impl Into<String>) -> Result<GroupSpec, GroupNameError> {
+    /// [`GroupNameError`] when `name` is not a DNS label (see [`check_group_name`]).
+    pub fn new(name: impl Into<String>) -> Result<GroupSpec, GroupNameError> {
         let name = name.into();
         check_group_name(&name)?;
-        Ok(GroupSpec { name, count: None, node_filter: None, server: ServerSpec::new() })
+        Ok(GroupSpec::from_checked_name(name))
+    }
+
+    /// A group whose name the `group_spec!` macro checked at compile time.
+    #[doc(hidden)]
+    pub fn from_checked_name(name: impl Into<String>) -> GroupSpec {
+        GroupSpec { name: name.into(), count: None, node_filter: None, server: ServerSpec::new() }
     }
 
     /// The group name.
@@ -89,8 +86,8 @@ impl GroupSpec {
         &self.name
     }
 
-    /// The target node count, if set.
-    pub fn get_count(&self) -> Option<usize> {
+    /// The target node count `converge` works towards, if set.
+    pub fn node_count(&self) -> Option<usize> {
         self.count
     }
 

@@ -54,4 +54,4 @@ pub use cluster_spec::ClusterSpec;
 pub use group_spec::{GroupNameError, GroupSpec, NodeFilter, check_group_name};
 pub use node_spec::{Hardware, HardwarePreference, Image, Location, Network, NodeSpec, Qos};
 pub use phase::{BOOTSTRAP, BOOTSTRAPPED, CONFIGURE, FlagPolicy, Partition, PhaseMeta, PlanFn, SETTINGS, plan_fn};
-pub use server_spec::ServerSpec;
+pub use server_spec::{EffectiveSpec, ServerSpec};

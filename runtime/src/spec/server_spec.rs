@@ -29,7 +29,7 @@ pub struct ServerSpec {
 
 impl std::fmt::Debug for ServerSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let e = self.effective();
+        let e = self.flattened();
         f.debug_struct("ServerSpec")
             .field("phases", &e.phase_order)
             .field("phases_meta", &e.phases_meta)
@@ -116,11 +116,17 @@ impl ServerSpec {
         self
     }
 
-    /// The spec with everything it extends merged in, and no `extends` left.
-    pub fn effective(&self) -> ServerSpec {
+    /// The spec with everything it extends merged in (see the type's docs for the order): what
+    /// the runtime reads. Compute it once and keep it; each call merges the whole `extends` tree.
+    pub fn effective(&self) -> EffectiveSpec {
+        EffectiveSpec { spec: self.flattened() }
+    }
+
+    /// The merged spec as a plain server spec with no `extends` left (to build upon).
+    pub fn flattened(&self) -> ServerSpec {
         let mut acc = ServerSpec::default();
         for base in &self.extends {
-            acc.merge_in(&base.effective());
+            acc.merge_in(&base.flattened());
         }
         let mut own = self.clone();
         own.extends.clear();
@@ -150,44 +156,6 @@ impl ServerSpec {
         }
     }
 
-    /// The plan functions of `phase` in run order (inherited first).
-    pub fn phase_fns(&self, phase: &str) -> Vec<PlanFn> {
-        self.effective().phases.get(phase).cloned().unwrap_or_default()
-    }
-
-    /// The phases that have plan functions, in the order they were first added.
-    pub fn phase_names(&self) -> Vec<String> {
-        self.effective().phase_order
-    }
-
-    /// The metadata of `phase`; `bootstrap` has [`PhaseMeta::bootstrap`] under anything set.
-    pub fn meta(&self, phase: &str) -> PhaseMeta {
-        let e = self.effective();
-        let set = e.phases_meta.get(phase).cloned().unwrap_or_default();
-        if phase == BOOTSTRAP { PhaseMeta::bootstrap().merge(&set) } else { set }
-    }
-
-    /// The default phases (`configure` when none are set).
-    pub fn get_default_phases(&self) -> Vec<String> {
-        let d = self.effective().default_phases;
-        if d.is_empty() { vec![CONFIGURE.to_string()] } else { d }
-    }
-
-    /// The roles.
-    pub fn get_roles(&self) -> BTreeSet<String> {
-        self.effective().roles
-    }
-
-    /// The node spec.
-    pub fn get_node_spec(&self) -> NodeSpec {
-        self.effective().node_spec
-    }
-
-    /// The packager override.
-    pub fn get_packager(&self) -> Option<Packager> {
-        self.effective().packager
-    }
-
     /// The own (not inherited) plan functions of each phase, in phase order.
     pub(crate) fn own_phases(&self) -> Vec<(String, Vec<PlanFn>)> {
         self.phase_order.iter().map(|p| (p.clone(), self.phases[p].clone())).collect()
@@ -195,5 +163,57 @@ impl ServerSpec {
 
     pub(crate) fn own_extends(&self) -> &[ServerSpec] {
         &self.extends
+    }
+}
+
+/// A server spec with its `extends` merged in ([`ServerSpec::effective`]): the phases, metadata,
+/// roles, node spec and packager the runtime uses.
+#[derive(Clone, Debug)]
+pub struct EffectiveSpec {
+    spec: ServerSpec,
+}
+
+impl EffectiveSpec {
+    /// The plan functions of `phase` in run order (inherited first); empty when the phase is
+    /// not defined.
+    pub fn phase_fns(&self, phase: &str) -> &[PlanFn] {
+        self.spec.phases.get(phase).map_or(&[], Vec::as_slice)
+    }
+
+    /// Does the spec define `phase` (with at least one plan function)?
+    pub fn has_phase(&self, phase: &str) -> bool {
+        !self.phase_fns(phase).is_empty()
+    }
+
+    /// The phases that have plan functions, in the order they were first added.
+    pub fn phase_names(&self) -> &[String] {
+        &self.spec.phase_order
+    }
+
+    /// The metadata of `phase`; `bootstrap` has [`PhaseMeta::bootstrap`] under anything set.
+    pub fn meta(&self, phase: &str) -> PhaseMeta {
+        let set = self.spec.phases_meta.get(phase).cloned().unwrap_or_default();
+        if phase == BOOTSTRAP { PhaseMeta::bootstrap().merge(&set) } else { set }
+    }
+
+    /// The default phases (`configure` when none are set).
+    pub fn default_phases(&self) -> Vec<String> {
+        let d = &self.spec.default_phases;
+        if d.is_empty() { vec![CONFIGURE.to_string()] } else { d.clone() }
+    }
+
+    /// The roles.
+    pub fn roles(&self) -> &BTreeSet<String> {
+        &self.spec.roles
+    }
+
+    /// The node spec.
+    pub fn node_spec(&self) -> &NodeSpec {
+        &self.spec.node_spec
+    }
+
+    /// The packager override.
+    pub fn packager(&self) -> Option<Packager> {
+        self.spec.packager
     }
 }

@@ -1,10 +1,29 @@
 //! Running scripts with the local `sh` (Pallet's localhost executor).
 
-use super::{AdminUser, ExecOutcome, TransportError, bootstrap_command, bootstrap_stdin, drive};
+use super::delivery::{bootstrap_command, bootstrap_stdin, drive};
+use super::{AdminUser, Connector, ExecOutcome, SshOptions, Transport, TransportError};
+use crate::BoxFuture;
+use crate::node::Node;
 use std::process::Stdio;
 
+/// Opens [`LocalTransport`]s: the node is this machine (the localhost service, and the
+/// group-level phases `create-group`/`destroy-group` of `converge`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LocalConnector;
+
+impl Connector for LocalConnector {
+    fn connect<'a>(
+        &'a self,
+        _node: &'a Node,
+        _user: &'a AdminUser,
+        _ssh: &'a SshOptions,
+    ) -> BoxFuture<'a, Result<Box<dyn Transport>, TransportError>> {
+        Box::pin(async { Ok(Box::new(LocalTransport) as Box<dyn Transport>) })
+    }
+}
+
 /// Runs scripts on this machine.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct LocalTransport;
 
 impl LocalTransport {
@@ -12,7 +31,7 @@ impl LocalTransport {
     ///
     /// # Errors
     /// [`TransportError::Spawn`] when `sh` cannot be started.
-    pub async fn run(
+    pub async fn run_script(
         &self,
         script: &[u8],
         user: &AdminUser,
@@ -21,20 +40,34 @@ impl LocalTransport {
         let spawn_err = |e: std::io::Error| TransportError::Spawn { what: "sh".into(), message: e.to_string() };
         let mut child = tokio::process::Command::new("sh")
             .arg("-c")
-            .arg(bootstrap_command(script.len(), user))
+            .arg(bootstrap_command(script.len(), user)?)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .map_err(spawn_err)?;
-        let (stdin, stdout, stderr) = (
-            child.stdin.take().expect("piped"),
-            child.stdout.take().expect("piped"),
-            child.stderr.take().expect("piped"),
-        );
+        let missing = || TransportError::Spawn { what: "sh".into(), message: "a standard stream is not piped".into() };
+        let stdin = child.stdin.take().ok_or_else(missing)?;
+        let stdout = child.stdout.take().ok_or_else(missing)?;
+        let stderr = child.stderr.take().ok_or_else(missing)?;
         let err = drive(stdin, stdout, stderr, bootstrap_stdin(script, user), on_stdout).await.map_err(spawn_err)?;
         let status = child.wait().await.map_err(spawn_err)?;
         Ok(ExecOutcome { exit_code: status.code(), stderr: err })
+    }
+}
+
+impl Transport for LocalTransport {
+    fn run<'a>(
+        &'a self,
+        script: &'a [u8],
+        user: &'a AdminUser,
+        on_stdout: &'a mut (dyn FnMut(&[u8]) + Send),
+    ) -> BoxFuture<'a, Result<ExecOutcome, TransportError>> {
+        Box::pin(self.run_script(script, user, on_stdout))
+    }
+
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(async {})
     }
 }

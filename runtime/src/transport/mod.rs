@@ -1,20 +1,29 @@
-//! Transports: how a script reaches a node. SSH through OpenSSH's ControlMaster (the `openssh`
-//! crate, native mux) and a local `sh`.
+//! Transports: how a script reaches a node. A [`Connector`] opens a [`Transport`] to a node;
+//! the node's compute service chooses the connector
+//! ([`ComputeService::connector`](crate::compute::ComputeService::connector)): SSH through
+//! OpenSSH's ControlMaster ([`ssh`], the default) or a local `sh` ([`local`]); a provider may
+//! bring its own (e.g. `podman exec`).
 //!
-//! Script delivery is the same for both (DESIGN.md, "Execution model"): one fixed bootstrap
-//! command reads exactly the script's length from stdin into a private temporary file and runs
-//! it with `sh`, stdin from `/dev/null` — never `sh -s`, where a command of the script could eat
-//! the rest of it. With sudo the script runs as `sudo -n sh FILE` (or `sudo -S` reading the
-//! password that follows the script on stdin; the password never appears on a command line, in
-//! a log or a report).
+//! Script delivery is the same for every transport (see ARCHITECTURE.md, "Invariants"): one
+//! fixed bootstrap command reads exactly the script's length from stdin into a private
+//! temporary file and runs it with `sh`, stdin from `/dev/null` — never `sh -s`, where a command
+//! of the script could eat the rest of it. With sudo the script runs as `sudo -n sh FILE` (or
+//! `sudo -S` reading the password that follows the script on stdin; the password never appears
+//! on a command line, in a log or a report). [`delivery`] holds that command and the I/O pump.
 
+pub mod delivery;
 pub mod local;
 pub mod ssh;
 
+use crate::BoxFuture;
+use crate::node::Node;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
-use stevedore::quote::quote_str;
+
+pub use delivery::{bootstrap_command, bootstrap_stdin};
+pub use local::LocalConnector;
+pub use ssh::{SshConnector, SshOptions};
 
 /// A secret string (password, passphrase): shown as `***` by `Debug` and never serialized.
 #[derive(Clone, PartialEq, Eq)]
@@ -109,38 +118,6 @@ impl AdminUser {
     }
 }
 
-/// The fixed remote command that runs a script of `len` bytes sent on stdin.
-pub fn bootstrap_command(len: usize, user: &AdminUser) -> String {
-    let run = if user.uses_sudo() {
-        let as_user = user
-            .sudo_user
-            .as_ref()
-            .map(|u| format!("-u {} ", quote_str(u).expect("user names hold no NUL")))
-            .unwrap_or_default();
-        if user.sudo_password.is_some() {
-            // The password line follows the script on stdin; sudo reads it, the script gets /dev/null.
-            format!("sudo -S -p '' {as_user}sh -c 'exec sh \"$1\" </dev/null' sh \"$f\"")
-        } else {
-            format!("sudo -n {as_user}sh \"$f\" </dev/null")
-        }
-    } else {
-        "sh \"$f\" </dev/null".to_string()
-    };
-    format!(
-        "f=$(mktemp \"${{TMPDIR:-/tmp}}/pallet.XXXXXXXX\") || exit 97; head -c {len} >\"$f\" || {{ rm -f \"$f\"; exit 97; }}; {run}; rc=$?; rm -f \"$f\"; exit $rc"
-    )
-}
-
-/// The stdin that goes with [`bootstrap_command`]: the script, then the sudo password line.
-pub fn bootstrap_stdin(script: &[u8], user: &AdminUser) -> Vec<u8> {
-    let mut v = script.to_vec();
-    if let (true, Some(p)) = (user.uses_sudo(), &user.sudo_password) {
-        v.extend_from_slice(p.expose().as_bytes());
-        v.push(b'\n');
-    }
-    v
-}
-
 /// How a script run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecOutcome {
@@ -180,98 +157,40 @@ pub enum TransportError {
     /// The run took longer than allowed.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
+    /// The admin user cannot be used as given (e.g. a NUL in a name).
+    #[error("invalid admin user: {0}")]
+    InvalidUser(String),
 }
 
-/// A connection to one node that runs scripts.
-pub enum Transport {
-    /// Over SSH.
-    Ssh(ssh::SshTransport),
-    /// With a local `sh`.
-    Local(local::LocalTransport),
-}
-
-impl Transport {
-    /// Runs `script`, calling `on_stdout` with each chunk of its stdout as it arrives.
+/// A connection to one node that runs scripts. Open one with a [`Connector`].
+pub trait Transport: Send + Sync {
+    /// Runs `script` (delivered as [`delivery`] describes) as `user`, calling `on_stdout` with
+    /// each chunk of its stdout as it arrives.
     ///
     /// # Errors
-    /// [`TransportError`] when the script could not be run or the connection broke.
-    pub async fn run(
-        &self,
-        script: &[u8],
-        user: &AdminUser,
-        on_stdout: &mut (dyn FnMut(&[u8]) + Send),
-    ) -> Result<ExecOutcome, TransportError> {
-        match self {
-            Transport::Ssh(t) => t.run(script, user, on_stdout).await,
-            Transport::Local(t) => t.run(script, user, on_stdout).await,
-        }
-    }
+    /// [`TransportError`] when the script could not be run or the connection broke; a script
+    /// that ran and exited non-zero is `Ok` with its exit code.
+    fn run<'a>(
+        &'a self,
+        script: &'a [u8],
+        user: &'a AdminUser,
+        on_stdout: &'a mut (dyn FnMut(&[u8]) + Send),
+    ) -> BoxFuture<'a, Result<ExecOutcome, TransportError>>;
 
-    /// Closes the connection (stops the SSH master).
-    pub async fn close(self) {
-        if let Transport::Ssh(t) = self {
-            t.close().await;
-        }
-    }
+    /// Closes the connection (stops an SSH master, or records a kept one for the next run).
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
 }
 
-/// Feeds `input` to a child's stdin (then closes it), hands its stdout to `on_stdout` as it
-/// arrives and collects its stderr, until both streams end.
-pub(crate) async fn drive<W, O, E>(
-    mut stdin: W,
-    stdout: O,
-    mut stderr: E,
-    input: Vec<u8>,
-    on_stdout: &mut (dyn FnMut(&[u8]) + Send),
-) -> std::io::Result<Vec<u8>>
-where
-    W: tokio::io::AsyncWrite + Unpin,
-    O: tokio::io::AsyncRead + Unpin,
-    E: tokio::io::AsyncRead + Unpin,
-{
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let writer = async move {
-        let _ = stdin.write_all(&input).await;
-        let _ = stdin.shutdown().await;
-    };
-    let mut err = Vec::new();
-    let (_, out, _) = tokio::join!(writer, pump(stdout, on_stdout), async {
-        let _ = stderr.read_to_end(&mut err).await;
-    });
-    out.map(|()| err)
-}
-
-/// Reads `reader` to its end, handing each chunk to `f`.
-pub(crate) async fn pump<R: tokio::io::AsyncRead + Unpin>(
-    mut reader: R,
-    f: &mut (dyn FnMut(&[u8]) + Send),
-) -> std::io::Result<()> {
-    use tokio::io::AsyncReadExt;
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let n = reader.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        f(&buf[..n]);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bootstrap_variants() {
-        let plain = AdminUser::new("admin");
-        assert!(bootstrap_command(10, &plain).contains("head -c 10 >\"$f\""));
-        assert!(bootstrap_command(10, &plain).contains("sudo -n sh \"$f\" </dev/null"));
-        let root = AdminUser::new("root");
-        assert!(!bootstrap_command(10, &root).contains("sudo"));
-        let pw = AdminUser::new("admin").sudo_password(Secret::new("pa ss"));
-        assert!(bootstrap_command(10, &pw).contains("sudo -S -p ''"));
-        assert!(!bootstrap_command(10, &pw).contains("pa ss"), "the password is never on the command line");
-        assert_eq!(bootstrap_stdin(b"s", &pw), b"spa ss\n");
-        assert_eq!(format!("{:?}", Secret::new("x")), "Secret(***)");
-    }
+/// Opens [`Transport`]s to nodes (chosen per node by its compute service).
+pub trait Connector: Send + Sync {
+    /// Opens a connection to `node` as `user`.
+    ///
+    /// # Errors
+    /// [`TransportError::Connect`] naming the target and what went wrong.
+    fn connect<'a>(
+        &'a self,
+        node: &'a Node,
+        user: &'a AdminUser,
+        ssh: &'a SshOptions,
+    ) -> BoxFuture<'a, Result<Box<dyn Transport>, TransportError>>;
 }

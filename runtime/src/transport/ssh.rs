@@ -1,7 +1,10 @@
 //! SSH through the system OpenSSH client: one ControlMaster per node per run (the `openssh`
 //! crate with native mux), every script an exec request on it.
 
-use super::{AdminUser, ExecOutcome, TransportError, bootstrap_command, bootstrap_stdin, drive};
+use super::delivery::{bootstrap_command, bootstrap_stdin, drive};
+use super::{AdminUser, Connector, ExecOutcome, Transport, TransportError};
+use crate::BoxFuture;
+use crate::node::Node;
 use openssh::{KnownHosts, Session, SessionBuilder, Stdio};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -62,6 +65,25 @@ pub fn default_control_dir() -> PathBuf {
         })
         .unwrap_or_else(|| "0".into());
     PathBuf::from(format!("/tmp/pallet-{uid}"))
+}
+
+/// Opens [`SshTransport`]s to `node.primary_ip:node.ssh_port` (the default connector of every
+/// compute service).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SshConnector;
+
+impl Connector for SshConnector {
+    fn connect<'a>(
+        &'a self,
+        node: &'a Node,
+        user: &'a AdminUser,
+        ssh: &'a SshOptions,
+    ) -> BoxFuture<'a, Result<Box<dyn Transport>, TransportError>> {
+        Box::pin(async move {
+            let t = SshTransport::connect(&node.primary_ip, node.ssh_port, user, ssh).await?;
+            Ok(Box::new(t) as Box<dyn Transport>)
+        })
+    }
 }
 
 /// A connection to one node.
@@ -155,7 +177,8 @@ impl SshTransport {
             b.jump_hosts(&o.jump_hosts);
         }
         if let Some(idle) = o.keep_connections {
-            let secs = std::num::NonZeroUsize::new(idle.as_secs().max(1) as usize).expect("at least 1");
+            let secs = std::num::NonZeroUsize::new(usize::try_from(idle.as_secs()).unwrap_or(usize::MAX))
+                .unwrap_or(std::num::NonZeroUsize::MIN);
             b.control_persist(openssh::ControlPersist::IdleFor(secs));
         }
         match &o.host_keys {
@@ -183,7 +206,7 @@ impl SshTransport {
     ///
     /// # Errors
     /// [`TransportError::Lost`] when the connection fails during the run.
-    pub async fn run(
+    pub async fn run_script(
         &self,
         script: &[u8],
         user: &AdminUser,
@@ -192,18 +215,17 @@ impl SshTransport {
         let lost = |message: String| TransportError::Lost { target: self.target.clone(), message };
         let mut child = self
             .session
-            .raw_command(bootstrap_command(script.len(), user))
+            .raw_command(bootstrap_command(script.len(), user)?)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .await
             .map_err(|e| lost(describe(&e)))?;
-        let (stdin, stdout, stderr) = (
-            child.stdin().take().expect("piped"),
-            child.stdout().take().expect("piped"),
-            child.stderr().take().expect("piped"),
-        );
+        let missing = || lost("a standard stream is not piped".into());
+        let stdin = child.stdin().take().ok_or_else(missing)?;
+        let stdout = child.stdout().take().ok_or_else(missing)?;
+        let stderr = child.stderr().take().ok_or_else(missing)?;
         let err = drive(stdin, stdout, stderr, bootstrap_stdin(script, user), on_stdout)
             .await
             .map_err(|e| lost(e.to_string()))?;
@@ -216,7 +238,7 @@ impl SshTransport {
 
     /// Stops the master, or, when masters are kept, leaves it running and records it for the
     /// next run.
-    pub async fn close(self) {
+    pub async fn shut(self) {
         match self.keep {
             Some(file) => {
                 let (ctl, log) = self.session.detach();
@@ -237,6 +259,21 @@ impl SshTransport {
                 let _ = self.session.close().await;
             }
         }
+    }
+}
+
+impl Transport for SshTransport {
+    fn run<'a>(
+        &'a self,
+        script: &'a [u8],
+        user: &'a AdminUser,
+        on_stdout: &'a mut (dyn FnMut(&[u8]) + Send),
+    ) -> BoxFuture<'a, Result<ExecOutcome, TransportError>> {
+        Box::pin(self.run_script(script, user, on_stdout))
+    }
+
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(self.shut())
     }
 }
 

@@ -1,9 +1,9 @@
 //! Showing an operation's progress: a live indicatif display on a terminal (one bar per phase
 //! with node counts), plain lines otherwise.
 
-use crate::operation::{Event, Operation, OperationError};
-use crate::report::{Report, Status};
 use indicatif::{ProgressBar, ProgressStyle};
+use pallet_runtime::operation::{Event, Operation, OperationError};
+use pallet_runtime::report::{Report, Status};
 use std::io::IsTerminal;
 
 /// Where progress goes.

@@ -6,7 +6,7 @@
 //! default_service = "lab"
 //!
 //! [services.lab]
-//! provider = "node-list"          # node-list | containers | localhost
+//! provider = "node-list"          # any registered provider: node-list | containers | localhost | ...
 //! inventory = "inventory.toml"    # node-list: a TOML inventory (relative to this file)
 //!
 //! [services.local]
@@ -24,7 +24,11 @@
 //! [environment]
 //! region = "eu"
 //! ```
+//!
+//! A service table names its `provider`; the provider reads the other keys and refuses unknown
+//! ones (see `pallet_runtime::compute::Providers`).
 
+use pallet_runtime::compute::registry::expand_home;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,35 +45,19 @@ pub struct ConfigError {
     pub message: String,
 }
 
-/// One compute service.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "provider", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum ServiceConfig {
-    /// Existing hosts from an inventory.
-    NodeList {
-        /// The TOML inventory file.
-        inventory: PathBuf,
-    },
-    /// Local containers.
-    Containers {
-        /// `podman` (default) or `docker`.
-        #[serde(default)]
-        engine: Option<String>,
-        /// Arguments before every engine subcommand.
-        #[serde(default)]
-        engine_args: Vec<String>,
-        /// Extra `run` arguments.
-        #[serde(default)]
-        run_args: Vec<String>,
-        /// The default image.
-        #[serde(default)]
-        image: Option<String>,
-        /// Where node flags are kept.
-        #[serde(default)]
-        state_dir: Option<PathBuf>,
-    },
-    /// This machine.
-    Localhost {},
+/// One compute service of the configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceConfig {
+    /// The provider's registered name (`node-list`, `containers`, `localhost`, `ec2`, ...).
+    pub provider: String,
+    /// The other keys of the table, for the provider.
+    pub options: toml::Table,
+    /// The directory of the file that defined it (relative paths are relative to it).
+    pub base_dir: PathBuf,
+    /// The file that defined it.
+    pub file: String,
+    /// The line of its `provider` key.
+    pub line: Option<usize>,
 }
 
 /// The admin user.
@@ -91,28 +79,33 @@ pub struct AdminConfig {
     pub sudo_user: Option<String>,
 }
 
-/// The merged configuration.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+/// What one file holds, as written.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct File {
+    default_service: Option<String>,
+    #[serde(default)]
+    services: BTreeMap<String, toml::Spanned<toml::Table>>,
+    admin_user: Option<AdminConfig>,
+    #[serde(default)]
+    environment: BTreeMap<String, String>,
+}
+
+/// The merged configuration.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
     /// The service used without `--service`.
     pub default_service: Option<String>,
     /// Services by name.
-    #[serde(default)]
     pub services: BTreeMap<String, ServiceConfig>,
     /// The admin user.
     pub admin_user: Option<AdminConfig>,
     /// Values for plans.
-    #[serde(default)]
     pub environment: BTreeMap<String, String>,
 }
 
-/// Expands a leading `~/`.
-pub fn expand_home(p: &Path) -> PathBuf {
-    match p.to_str().and_then(|s| s.strip_prefix("~/")) {
-        Some(rest) => PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into())).join(rest),
-        None => p.to_path_buf(),
-    }
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 /// Parses one configuration file's text; relative paths are made relative to `dir`.
@@ -120,21 +113,34 @@ pub fn expand_home(p: &Path) -> PathBuf {
 /// # Errors
 /// [`ConfigError`] with the line of the problem.
 pub fn parse(text: &str, file: &str, dir: &Path) -> Result<Config, ConfigError> {
-    let mut c: Config = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        ConfigError { file: file.to_string(), line, message: e.message().to_string() }
-    })?;
-    for s in c.services.values_mut() {
-        if let ServiceConfig::NodeList { inventory } = s {
-            let p = expand_home(inventory);
-            *inventory = if p.is_relative() { dir.join(p) } else { p };
-        }
+    let err = |line, message: String| ConfigError { file: file.to_string(), line, message };
+    let f: File =
+        toml::from_str(text).map_err(|e| err(e.span().map(|s| line_of(text, s.start)), e.message().to_string()))?;
+    let mut services = BTreeMap::new();
+    for (name, table) in f.services {
+        let line = Some(line_of(text, table.span().start));
+        let mut options = table.into_inner();
+        let provider = match options.remove("provider") {
+            Some(toml::Value::String(p)) => p,
+            Some(other) => {
+                return Err(err(
+                    line,
+                    format!("services.{name}: `provider` must be a string, found {}", other.type_str()),
+                ));
+            }
+            None => return Err(err(line, format!("services.{name}: missing `provider`"))),
+        };
+        services.insert(
+            name,
+            ServiceConfig { provider, options, base_dir: dir.to_path_buf(), file: file.to_string(), line },
+        );
     }
-    if let Some(a) = &mut c.admin_user {
+    let mut admin_user = f.admin_user;
+    if let Some(a) = &mut admin_user {
         a.private_key = a.private_key.as_deref().map(expand_home);
         a.public_key = a.public_key.as_deref().map(expand_home);
     }
-    Ok(c)
+    Ok(Config { default_service: f.default_service, services, admin_user, environment: f.environment })
 }
 
 impl Config {
@@ -197,10 +203,10 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_expectation() {
-        let e = parse("default_service = \"x\"\n\n[services.x]\nprovider = \"nodelist\"\n", "cfg.toml", Path::new("."))
+        let e = parse("default_service = \"x\"\n\n[services.x]\nengine = \"podman\"\n", "cfg.toml", Path::new("."))
             .unwrap_err();
-        assert_eq!((e.file.as_str(), e.line), ("cfg.toml", Some(4)));
-        assert!(e.message.contains("node-list"), "{e}");
+        assert_eq!((e.file.as_str(), e.line), ("cfg.toml", Some(3)));
+        assert!(e.message.contains("missing `provider`"), "{e}");
         let e = parse("admin_user = { usrname = \"a\" }\n", "cfg.toml", Path::new(".")).unwrap_err();
         assert!(e.to_string().starts_with("cfg.toml:1: unknown field `usrname`"), "{e}");
     }
@@ -218,6 +224,8 @@ mod tests {
         let m = a.merge(b);
         assert_eq!(m.default_service.as_deref(), Some("b"));
         assert_eq!(m.services.len(), 2);
-        assert_eq!(m.services["b"], ServiceConfig::NodeList { inventory: PathBuf::from("/p/inv.toml") });
+        let s = &m.services["b"];
+        assert_eq!((s.provider.as_str(), s.base_dir.as_path(), s.line), ("node-list", Path::new("/p"), Some(2)));
+        assert_eq!(s.options.get("inventory").and_then(toml::Value::as_str), Some("inv.toml"));
     }
 }

@@ -1,0 +1,146 @@
+//! The raw command line, as clap parses it. [`crate::settings`] resolves it against the
+//! configuration files and the program's defaults.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    Human,
+    /// JSON (see `docs/report.schema.json`).
+    Json,
+}
+
+/// Host key checking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostKeys {
+    /// Keys must be in ~/.ssh/known_hosts.
+    Strict,
+    /// Unknown keys are accepted into this run's known_hosts file.
+    AcceptNew,
+}
+
+/// Global flags and the command.
+#[derive(Debug, Parser)]
+#[command(version, about = "Operate the groups this program defines (pallet)", disable_help_subcommand = true)]
+pub struct Args {
+    /// The compute service (from the configuration); default: its `default_service`.
+    #[arg(long, global = true)]
+    pub service: Option<String>,
+    /// The admin user to log in as.
+    #[arg(long, global = true)]
+    pub user: Option<String>,
+    /// The admin user's private key.
+    #[arg(long, global = true)]
+    pub key: Option<PathBuf>,
+    /// At most this many nodes at once.
+    #[arg(long, global = true)]
+    pub concurrency: Option<usize>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// The configuration file (default: $PALLET_CONFIG, then ~/.config/pallet/config.toml).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Host key checking (containers this program creates always use accept-new).
+    #[arg(long, global = true, value_enum, default_value_t = HostKeys::Strict)]
+    pub host_keys: HostKeys,
+    /// Keep SSH masters running this many seconds after the run and reuse them in the next one
+    /// (like Ansible's ControlPersist).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub keep_connections: Option<u64>,
+    /// More log output (RUST_LOG overrides).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Make each group have its node count (GROUP=N), then run bootstrap and the phases.
+    Converge {
+        /// Target counts, e.g. `web=2 db=1`; without any, every group's own count.
+        counts: Vec<String>,
+        /// Phases after bootstrap (default: the groups' default phases).
+        #[arg(long = "phase")]
+        phases: Vec<String>,
+    },
+    /// Run phases on the existing nodes of groups (all groups by default).
+    Lift {
+        /// Groups.
+        groups: Vec<String>,
+        /// Phases (default: the groups' default phases).
+        #[arg(long = "phase")]
+        phases: Vec<String>,
+    },
+    /// List the nodes of groups.
+    Nodes {
+        /// Groups.
+        groups: Vec<String>,
+    },
+    /// Dry run: print the script each node would run, per phase.
+    Plan {
+        /// Groups.
+        groups: Vec<String>,
+        /// Plan for this OS (e.g. ubuntu-24.04) without contacting any node.
+        #[arg(long)]
+        os: Option<String>,
+        /// Phases (default: bootstrap and the default phases).
+        #[arg(long = "phase")]
+        phases: Vec<String>,
+    },
+    /// Run only the checks on the nodes and report what would change (exit 2 if anything would).
+    Check {
+        /// Groups.
+        groups: Vec<String>,
+        /// Phases (default: the groups' default phases).
+        #[arg(long = "phase")]
+        phases: Vec<String>,
+    },
+    /// Destroy the nodes of groups.
+    Destroy {
+        /// Groups.
+        #[arg(required = true)]
+        groups: Vec<String>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Render the scripts of a group's phases for an OS, without any node.
+    Script {
+        /// The OS, e.g. ubuntu-24.04.
+        #[arg(long)]
+        os: String,
+        /// Only this group.
+        #[arg(long)]
+        group: Option<String>,
+        /// Only this phase.
+        #[arg(long)]
+        phase: Option<String>,
+    },
+}
+
+impl Command {
+    /// The group names the command names (for `converge`, the `GROUP` of each `GROUP=N`).
+    pub fn group_names(&self) -> Vec<String> {
+        match self {
+            Command::Converge { counts, .. } => {
+                counts.iter().map(|c| c.split('=').next().unwrap_or("").to_string()).collect()
+            }
+            Command::Lift { groups, .. }
+            | Command::Nodes { groups }
+            | Command::Plan { groups, .. }
+            | Command::Check { groups, .. }
+            | Command::Destroy { groups, .. } => groups.clone(),
+            Command::Script { group, .. } => group.iter().cloned().collect(),
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! `ops lift [GROUP ...] [--phase P ...]`: run phases on the existing nodes of groups.
+
+use super::Online;
+use crate::{Failure, output};
+use pallet_runtime::lift::lift;
+use pallet_runtime::operation::RunOptions;
+
+pub(crate) async fn run(ctx: Online, phases: &[String]) -> Result<u8, Failure> {
+    let o = RunOptions { phases: phases.to_vec(), ..ctx.options.clone() };
+    let report = ctx.wait(lift(ctx.service.clone(), ctx.groups.clone(), o)).await?;
+    Ok(output::report(&report, ctx.format, false))
+}

@@ -1,0 +1,69 @@
+//! One module per command. [`dispatch`] loads the configuration, resolves the settings a
+//! command needs ([`Online`] for the commands that reach a compute service) and runs it.
+
+mod check;
+mod converge;
+mod destroy;
+mod lift;
+mod nodes;
+mod plan;
+mod script;
+
+use crate::args::{Args, Command, Format};
+use crate::progress::{Display, watch};
+use crate::{App, Failure, config, settings};
+use pallet_runtime::compute::ComputeService;
+use pallet_runtime::operation::{Operation, RunOptions};
+use pallet_runtime::report::Report;
+use pallet_runtime::spec::GroupSpec;
+use std::sync::Arc;
+
+/// What a command that reaches a compute service works with, all resolved.
+pub(crate) struct Online {
+    /// The groups the command names (all by default).
+    pub groups: Vec<GroupSpec>,
+    /// The compute service.
+    pub service: Arc<dyn ComputeService>,
+    /// Run options.
+    pub options: RunOptions,
+    /// Output format.
+    pub format: Format,
+    /// Progress display.
+    pub display: Display,
+}
+
+impl Online {
+    /// Waits for `op`, showing its progress.
+    pub(crate) async fn wait(&self, op: Operation) -> Result<Report, Failure> {
+        watch(op, self.display).await.map_err(Failure::failed)
+    }
+}
+
+/// Runs the command `args` names.
+///
+/// # Errors
+/// [`Failure`] with the exit code and message.
+pub(crate) async fn dispatch(app: &App, args: &Args) -> Result<u8, Failure> {
+    let cfg = config::load(args.config.as_deref()).map_err(|e| Failure::usage(e.to_string()))?;
+    match &args.command {
+        Command::Script { os, group, phase } => script::run(app, os, group.as_deref(), phase.as_deref()),
+        Command::Plan { groups, os: Some(os), phases } => plan::offline(app, groups, os, phases, args.format),
+        _ => {
+            let groups = settings::select(&app.groups, &args.command.group_names())?;
+            let admin = settings::admin_user(app.admin.as_ref(), args, &cfg)?;
+            let service = settings::service(&app.services, &app.providers, args, &cfg, &admin, &groups).await?;
+            let options = settings::run_options(&app.options, args, admin, service.as_ref(), &groups);
+            let display = if args.quiet || args.format == Format::Json { Display::Quiet } else { Display::auto() };
+            let ctx = Online { groups, service, options, format: args.format, display };
+            match &args.command {
+                Command::Converge { counts, phases } => converge::run(ctx, counts, phases).await,
+                Command::Lift { phases, .. } => lift::run(ctx, phases).await,
+                Command::Check { phases, .. } => check::run(ctx, phases).await,
+                Command::Nodes { .. } => nodes::run(ctx).await,
+                Command::Plan { phases, .. } => plan::online(ctx, phases).await,
+                Command::Destroy { yes, .. } => destroy::run(ctx, *yes).await,
+                Command::Script { .. } => Err(Failure::usage("`script` needs no service")),
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Connections: one per node and login user (a ControlMaster each over SSH), opened on first use
+//! within the handshake limit; the OS probe that turns a connected node into a plan target.
+
+use super::members::Member;
+use super::options::RunOptions;
+use crate::facts::{Facts, FactsError, parse_probe, probe_script};
+use crate::node::Node;
+use crate::plan::Target;
+use crate::spec::{BOOTSTRAP, BOOTSTRAPPED};
+use crate::transport::{AdminUser, Connector, Transport, TransportError};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Why a node could not be connected and identified.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConnectError {
+    /// The transport failed (connection, authentication, host key).
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The probe ran but failed.
+    #[error("OS detection failed: {0}")]
+    Probe(String),
+    /// The probe's answer cannot be used (no os-release, sudo refused).
+    #[error(transparent)]
+    Facts(#[from] FactsError),
+    /// The node's OS is not known and detection is off.
+    #[error("the node's OS is unknown and OS detection is off")]
+    OsUnknown,
+}
+
+/// A connection shared by the tasks of one node.
+pub(crate) type SharedTransport = Arc<Box<dyn Transport>>;
+
+/// A node's open connections, one per login user.
+pub(crate) struct Conns {
+    node: Node,
+    connector: Arc<dyn Connector>,
+    open: tokio::sync::Mutex<HashMap<String, SharedTransport>>,
+}
+
+impl Conns {
+    pub(crate) fn new(node: Node, connector: Arc<dyn Connector>) -> Conns {
+        Conns { node, connector, open: tokio::sync::Mutex::new(HashMap::new()) }
+    }
+
+    /// The connection as `user`, opened on first use (within the handshake limit).
+    pub(crate) async fn get(
+        &self,
+        user: &AdminUser,
+        o: &RunOptions,
+        handshakes: &Semaphore,
+    ) -> Result<SharedTransport, TransportError> {
+        let mut open = self.open.lock().await;
+        if let Some(t) = open.get(&user.username) {
+            return Ok(t.clone());
+        }
+        let t = {
+            // The semaphore is never closed, so acquiring only fails if it were.
+            let _permit = handshakes.acquire().await.ok();
+            Arc::new(self.connector.connect(&self.node, user, &o.ssh).await?)
+        };
+        open.insert(user.username.clone(), t.clone());
+        Ok(t)
+    }
+
+    /// Closes every connection (the phase tasks holding clones have ended by then).
+    pub(crate) async fn close(&self) {
+        let open = std::mem::take(&mut *self.open.lock().await);
+        for (_, t) in open {
+            match Arc::try_unwrap(t) {
+                Ok(t) => t.close().await,
+                Err(_) => tracing::warn!("connection to {} still in use at close; dropped", self.node.name),
+            }
+        }
+    }
+}
+
+/// A member with its connections and its plan target (OS known).
+pub(crate) struct Connected {
+    pub member: Member,
+    pub target: Target,
+    pub conns: Arc<Conns>,
+}
+
+/// The user a phase runs as on `node`: the image user for image-credential phases (and the
+/// first connection) of nodes not yet bootstrapped, else the admin user.
+pub(crate) fn user_for(node: &Node, image_credentials: bool, o: &RunOptions) -> AdminUser {
+    match (&o.image_user, image_credentials && !node.has_flag(BOOTSTRAPPED)) {
+        (Some(u), true) => u.clone(),
+        _ => o.user.clone(),
+    }
+}
+
+/// Runs the probe on `transport` as `user` (without sudo; with a sudo check when the user needs
+/// passwordless sudo) and parses it.
+async fn probe(transport: &dyn Transport, user: &AdminUser) -> Result<Facts, ConnectError> {
+    let check_sudo = user.uses_sudo() && user.sudo_password.is_none();
+    let script = probe_script(check_sudo);
+    let mut out = Vec::new();
+    let probe_user = user.clone().no_sudo(true);
+    let r = transport.run(&script, &probe_user, &mut |c: &[u8]| out.extend_from_slice(c)).await?;
+    if r.exit_code != Some(0) {
+        return Err(ConnectError::Probe(String::from_utf8_lossy(&r.stderr).trim().to_string()));
+    }
+    Ok(parse_probe(&out)?)
+}
+
+/// Connects to `node` as `o.user` with `connector`, probes it, and closes the connection: the
+/// node's facts (for `plan` on nodes whose OS is not known).
+///
+/// # Errors
+/// [`ConnectError`].
+pub async fn detect_facts(node: &Node, connector: &dyn Connector, o: &RunOptions) -> Result<Facts, ConnectError> {
+    let t = connector.connect(node, &o.user, &o.ssh).await?;
+    let r = probe(t.as_ref(), &o.user).await;
+    t.close().await;
+    r
+}
+
+/// Connects `m` (as the user its first phase needs) and finds its OS: the inventory's when
+/// it states one (no probe: one exec per phase, nothing else), else the probe's.
+pub(crate) async fn connect(
+    m: Member,
+    phases: Vec<String>,
+    o: Arc<RunOptions>,
+    handshakes: Arc<Semaphore>,
+) -> Result<Connected, (Member, ConnectError)> {
+    let conns = Arc::new(Conns::new(m.node.clone(), m.service.connector(&m.node)));
+    let bootstraps = m.spec.has_phase(BOOTSTRAP) && phases.iter().any(|p| p == BOOTSTRAP);
+    let user = user_for(&m.node, bootstraps, &o);
+    let identified = async {
+        let transport = conns.get(&user, &o, &handshakes).await?;
+        match (&m.node.os, o.os_detect) {
+            (Some(os), _) => Ok(os.clone()),
+            (None, false) => Err(ConnectError::OsUnknown),
+            (None, true) => probe(transport.as_ref().as_ref(), &user).await.map(|f| f.os),
+        }
+    };
+    let os = match identified.await {
+        Ok(os) => os,
+        Err(e) => {
+            conns.close().await;
+            return Err((m, e));
+        }
+    };
+    let os = match m.spec.packager() {
+        Some(p) => os.with_packager(p),
+        None => os,
+    };
+    let target = Target { node: m.node.clone(), os, roles: m.spec.roles().clone() };
+    Ok(Connected { member: m, target, conns })
+}

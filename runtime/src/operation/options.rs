@@ -1,0 +1,76 @@
+//! Options of `lift` and `converge` (Pallet's operation options).
+
+use crate::report::NodeResult;
+use crate::spec::GroupSpec;
+use crate::transport::AdminUser;
+use crate::transport::ssh::SshOptions;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Options of `lift` and `converge` (Pallet's operation options).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Phases to run after `settings`; empty means each group's default phases (`configure`).
+    pub phases: Vec<String>,
+    /// The admin user.
+    pub user: AdminUser,
+    /// The user of phases with image credentials (`bootstrap`), for nodes not yet bootstrapped:
+    /// the image's login user, with the admin user's key. `None` uses the admin user.
+    pub image_user: Option<AdminUser>,
+    /// SSH settings.
+    pub ssh: SshOptions,
+    /// At most this many nodes run a phase at once (default 100).
+    pub concurrency: usize,
+    /// At most this many SSH handshakes at once (default 20; sshd's `MaxStartups` defaults to 10
+    /// unauthenticated connections per server, so one bastion wants less).
+    pub handshake_concurrency: usize,
+    /// Each node's phase is cut off after this long.
+    pub phase_timeout: Option<Duration>,
+    /// Detect the OS of nodes whose OS is not known (default on); a node that carries its OS
+    /// (e.g. `os = "debian-12"` in an inventory) is not probed. Off, every node must carry it.
+    pub os_detect: bool,
+    /// Groups that only run `settings`, so the targets' plans can read them.
+    pub consider_groups: Vec<GroupSpec>,
+    /// Check mode: report what would change, change nothing.
+    pub check: bool,
+    /// Where pallet keeps state on nodes (default `/var/lib/pallet`).
+    pub state_dir: String,
+    /// Called after each phase with its results (Pallet's `:post-phase-f`).
+    pub post_phase: Option<PostPhaseHook>,
+}
+
+/// A function called after each phase with the phase name and its node results.
+#[derive(Clone)]
+pub struct PostPhaseHook(pub Arc<dyn Fn(&str, &[NodeResult]) + Send + Sync>);
+
+impl PostPhaseHook {
+    /// Wraps `f`.
+    pub fn new(f: impl Fn(&str, &[NodeResult]) + Send + Sync + 'static) -> PostPhaseHook {
+        PostPhaseHook(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for PostPhaseHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PostPhaseHook(..)")
+    }
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            phases: Vec::new(),
+            user: AdminUser::new(std::env::var("USER").unwrap_or_else(|_| "root".into())),
+            image_user: None,
+            ssh: SshOptions::default(),
+            concurrency: 100,
+            handshake_concurrency: 20,
+            phase_timeout: None,
+            os_detect: true,
+            consider_groups: Vec::new(),
+            check: false,
+            state_dir: "/var/lib/pallet".to_string(),
+            post_phase: None,
+        }
+    }
+}
