@@ -147,11 +147,11 @@ impl Ec2 {
         n.flags = tag(STATE_TAG)
             .map(|s| s.split(',').filter(|f| !f.is_empty()).map(String::from).collect())
             .unwrap_or_default();
-        if let Some(map) = &self.address_map {
-            if let Some((addr, port)) = map(&n) {
-                n.primary_ip = addr;
-                n.ssh_port = port;
-            }
+        if let Some(map) = &self.address_map
+            && let Some((addr, port)) = map(&n)
+        {
+            n.primary_ip = addr;
+            n.ssh_port = port;
         }
         Some(n)
     }
@@ -370,9 +370,9 @@ pub fn instance_type(spec: &NodeSpec) -> InstanceType {
     ];
     let cores = spec.hardware.min_cores.unwrap_or(1);
     let ram = spec.hardware.min_ram_mib.unwrap_or(0);
-    let fits = TYPES.iter().filter(|(_, c, m)| *c >= cores && *m >= ram);
+    let mut fits = TYPES.iter().filter(|(_, c, m)| *c >= cores && *m >= ram);
     let pick = match spec.hardware.preference {
-        Some(HardwarePreference::Biggest) | Some(HardwarePreference::Fastest) => fits.last(),
+        Some(HardwarePreference::Biggest) | Some(HardwarePreference::Fastest) => fits.next_back(),
         _ => fits.min_by_key(|(_, c, m)| (*m, *c)),
     };
     InstanceType::from(pick.map_or("t3.2xlarge", |t| t.0))

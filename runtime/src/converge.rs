@@ -171,7 +171,7 @@ async fn create_missing(
     let creations = groups.iter().filter_map(|g| {
         let have = remaining.iter().filter(|n| g.contains(n) && n.running).count();
         let want = g.node_count().unwrap_or(0);
-        (want > have).then(|| async move { (g.name(), compute.create_nodes(g, want - have).await) })
+        (want > have).then_some(async move { (g.name(), compute.create_nodes(g, want - have).await) })
     });
     let mut failures = Vec::new();
     for (group, r) in futures_util::future::join_all(creations).await {

@@ -220,8 +220,9 @@ fn package_work_is_merged_into_one_call_first() {
 #[test]
 fn unsupported_os_is_reported_before_anything_runs() {
     let gentoo = Os::from_os_release("ID=gentoo\nVERSION_ID=2.15\n").unwrap();
-    let err = render_phase(&actions![file("/tmp/x"), package("vim")], &gentoo, &RenderOptions::new("configure", "n"))
-        .unwrap_err();
+    let err =
+        render_phase(&actions![file("/tmp/x"), package("vim")][..], &gentoo, &RenderOptions::new("configure", "n"))
+            .unwrap_err();
     assert_eq!(err.index, 1);
     assert!(err.to_string().contains("no implementation for gentoo 2.15"), "{err}");
 }

@@ -5,6 +5,8 @@
 //!
 //! Needs root, debootstrap and the Debian mirror (CI installs debootstrap). The base root is
 //! built once under the temp directory and reused.
+// `actions!` builds a `Vec` that some tests only borrow.
+#![allow(clippy::useless_vec)]
 
 mod support;
 

@@ -89,7 +89,7 @@ fn node_spec_macro_equals_the_builder() {
         hardware = { min_cores = 2, min_ram = 2048, smallest = true },
         location = { location_id = "eu-west-1a" },
         network = { inbound_ports = [22, 80, 443] },
-        qos = { spot_price = 0.05, enable_monitoring = true },
+        qos = { spot_price = 0.05_f64, enable_monitoring = true },
     };
     let built = NodeSpec::new()
         .os_family(Family::Debian)

@@ -12,10 +12,10 @@ use proc_macro2::TokenStream;
 /// Splits the leading `(crate path)` passed by the `pallet_runtime` wrapper macros.
 fn split(input: TokenStream) -> (TokenStream, TokenStream) {
     let mut iter = input.clone().into_iter();
-    if let Some(proc_macro2::TokenTree::Group(g)) = iter.next() {
-        if g.delimiter() == proc_macro2::Delimiter::Parenthesis {
-            return (g.stream(), iter.collect());
-        }
+    if let Some(proc_macro2::TokenTree::Group(g)) = iter.next()
+        && g.delimiter() == proc_macro2::Delimiter::Parenthesis
+    {
+        return (g.stream(), iter.collect());
     }
     (quote::quote!(::pallet_runtime), input)
 }

@@ -151,7 +151,7 @@ fn node_spec_calls(krate: &TokenStream, opts: &Opts, cx: &mut Ctxt) -> Vec<Token
                     match key.to_string().as_str() {
                         "spot_price" => {
                             expect_kind(v, "spot_price", "a price in dollars per hour", &["a float", "an integer"], cx);
-                            calls.push(quote_spanned!(span_of(v)=> .spot_price((#v) as f64)));
+                            calls.push(quote_spanned!(span_of(v)=> .spot_price(#v)));
                         }
                         _ => {
                             expect_kind(v, "enable_monitoring", "a boolean", &["a boolean"], cx);
@@ -315,10 +315,10 @@ fn server_calls(krate: &TokenStream, o: &Opt, cx: &mut Ctxt) -> Vec<TokenStream>
             crate::options::Value::Expr(e) => calls.push(quote_spanned!(span_of(e)=> .node_spec(#e))),
         },
         "packager" => {
-            if let Some(v) = o.expr(cx) {
-                if let Some(p) = packager(krate, v, cx) {
-                    calls.push(quote!(.packager(#p)));
-                }
+            if let Some(v) = o.expr(cx)
+                && let Some(p) = packager(krate, v, cx)
+            {
+                calls.push(quote!(.packager(#p)));
             }
         }
         "extends" => {
@@ -360,10 +360,10 @@ pub fn group_spec(krate: &TokenStream, input: TokenStream) -> TokenStream {
         match o.name().as_str() {
             "name" => name = group_name(o, "group", &mut cx),
             "count" => {
-                if let Some(v) = o.expr(&mut cx) {
-                    if let Some(n) = count(v, &mut cx) {
-                        calls.push(quote_spanned!(span_of(v)=> .count(#n)));
-                    }
+                if let Some(v) = o.expr(&mut cx)
+                    && let Some(n) = count(v, &mut cx)
+                {
+                    calls.push(quote_spanned!(span_of(v)=> .count(#n)));
                 }
             }
             "node_filter" => {

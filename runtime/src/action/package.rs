@@ -399,8 +399,6 @@ pub struct PackageSet {
 }
 
 impl PackageSet {
-    /// Adds the aggregate of an action; returns false when the action is not package work.
-
     fn names(&self, action: PackageAction) -> Vec<&str> {
         let mut v: Vec<&str> = Vec::new();
         for p in self.packages.iter().filter(|p| p.action == action) {

@@ -141,10 +141,10 @@ impl Containers {
             Err(_) => {
                 let mut items = Vec::new();
                 for id in ids {
-                    if let Ok(text) = self.engine(&["inspect", id]).await {
-                        if let Ok(mut v) = serde_json::from_str::<Vec<serde_json::Value>>(&text) {
-                            items.append(&mut v);
-                        }
+                    if let Ok(text) = self.engine(&["inspect", id]).await
+                        && let Ok(mut v) = serde_json::from_str::<Vec<serde_json::Value>>(&text)
+                    {
+                        items.append(&mut v);
                     }
                 }
                 items
@@ -238,7 +238,7 @@ impl Containers {
             let _ = self.engine(&["rm", "-f", "-t", "0", &name]).await;
             return Err(e);
         }
-        self.inspect(&[name.clone()]).await?.pop().ok_or_else(|| self.err(format!("{name} vanished")))
+        self.inspect(std::slice::from_ref(&name)).await?.pop().ok_or_else(|| self.err(format!("{name} vanished")))
     }
 }
 

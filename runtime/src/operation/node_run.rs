@@ -34,7 +34,7 @@ impl Job {
         let started = Instant::now();
         let planned = match plan(&self.fns, &self.target, phase, world) {
             Ok(p) => p,
-            Err(done) => return done,
+            Err(done) => return *done,
         };
         let transport = match self.conns.get(&self.user, o, handshakes).await {
             Ok(t) => t,
@@ -71,24 +71,29 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Plans `target`'s phase; `Err` carries the finished outcome when nothing needs to run
 /// remotely (no actions, planning failed, or a plan function panicked).
-pub(crate) fn plan(fns: &[PlanFn], target: &Target, phase: &str, world: &World) -> Result<PlanOutput, NodeOutcome> {
+pub(crate) fn plan(
+    fns: &[PlanFn],
+    target: &Target,
+    phase: &str,
+    world: &World,
+) -> Result<PlanOutput, Box<NodeOutcome>> {
     let started = Instant::now();
     let out = match std::panic::catch_unwind(AssertUnwindSafe(|| plan_phase(fns, target, phase, world))) {
         Ok(out) => out,
         Err(payload) => {
             let error = format!("a plan function panicked: {}", panic_message(payload.as_ref()));
             let result = NodeResult::failed(&target.node, phase, error, started.elapsed());
-            return Err(NodeOutcome { result, published: BTreeMap::new() });
+            return Err(Box::new(NodeOutcome { result, published: BTreeMap::new() }));
         }
     };
     if !out.errors.is_empty() {
         let error = format!("planning failed: {}", out.errors.join("; "));
         let result = NodeResult::failed(&target.node, phase, error, started.elapsed());
-        return Err(NodeOutcome { result, published: out.published });
+        return Err(Box::new(NodeOutcome { result, published: out.published }));
     }
     if out.actions.is_empty() {
         let result = NodeResult::new(&target.node, phase).took(started.elapsed());
-        return Err(NodeOutcome { result, published: out.published });
+        return Err(Box::new(NodeOutcome { result, published: out.published }));
     }
     Ok(out)
 }

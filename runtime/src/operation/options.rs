@@ -41,7 +41,10 @@ pub struct RunOptions {
 
 /// A function called after each phase with the phase name and its node results.
 #[derive(Clone)]
-pub struct PostPhaseHook(pub Arc<dyn Fn(&str, &[NodeResult]) + Send + Sync>);
+pub struct PostPhaseHook(pub Arc<PostPhaseFn>);
+
+/// The function of a [`PostPhaseHook`]: phase name, node results.
+pub type PostPhaseFn = dyn Fn(&str, &[NodeResult]) + Send + Sync;
 
 impl PostPhaseHook {
     /// Wraps `f`.

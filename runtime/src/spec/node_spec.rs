@@ -149,8 +149,8 @@ impl NodeSpec {
     }
 
     /// Sets the spot price.
-    pub fn spot_price(mut self, dollars_per_hour: f64) -> Self {
-        self.qos.spot_price = Some(dollars_per_hour);
+    pub fn spot_price(mut self, dollars_per_hour: impl Into<f64>) -> Self {
+        self.qos.spot_price = Some(dollars_per_hour.into());
         self
     }
 

@@ -34,13 +34,16 @@ pub enum FlagPolicy {
     ExecuteOnUnflagged(String),
 }
 
+/// A function from a phase's targets to its batches.
+pub type PartitionFn = dyn Fn(&[Node]) -> Vec<Vec<Node>> + Send + Sync;
+
 /// How a phase's targets are split into batches that run one after another (rolling restarts).
 #[derive(Clone)]
 pub enum Partition {
     /// Batches of at most `n` nodes.
     Serial(usize),
     /// A function from the targets to the batches.
-    Custom(Arc<dyn Fn(&[Node]) -> Vec<Vec<Node>> + Send + Sync>),
+    Custom(Arc<PartitionFn>),
 }
 
 impl fmt::Debug for Partition {

@@ -149,10 +149,10 @@ impl SshTransport {
     ) -> Result<SshTransport, TransportError> {
         let target = format!("{}@{host}:{port}", user.username);
         let keep = o.keep_connections.map(|_| kept_master_file(o, &target));
-        if let Some(f) = &keep {
-            if let Some(session) = resume(f).await {
-                return Ok(SshTransport { session, target, keep });
-            }
+        if let Some(f) = &keep
+            && let Some(session) = resume(f).await
+        {
+            return Ok(SshTransport { session, target, keep });
         }
         let err = |message: String| TransportError::Connect { target: target.clone(), message };
         std::fs::create_dir_all(&o.control_dir)
