@@ -6,16 +6,17 @@ use pallet_runtime::dry_run::PlannedScript;
 use pallet_runtime::node::Node;
 use pallet_runtime::report::Report;
 
-/// Prints `report` (with the would-change lines first in check mode) and returns the exit
-/// code: 1 when anything failed, 2 when `check` found changes, else 0.
-pub fn report(report: &Report, format: Format, check: bool) -> u8 {
+/// Prints `report` (with the would-change lines first in check mode; with `quiet`, only the
+/// failures and the summary line) and returns the exit code: 1 when anything failed, 2 when
+/// `check` found changes, else 0.
+pub fn report(report: &Report, format: Format, check: bool, quiet: bool) -> u8 {
     match format {
         Format::Json => println!("{}", report.json()),
         Format::Human => {
-            if check {
+            if check && !quiet {
                 print!("{}", report.changes_text());
             }
-            print!("{}", report.human());
+            print!("{}", if quiet { report.human_brief() } else { report.human() });
         }
     }
     if report.failed() {

@@ -74,9 +74,7 @@ pub async fn watch(mut op: Operation, display: Display) -> Result<Report, Operat
 
 fn word(s: Status) -> &'static str {
     match s {
-        Status::Ok => "ok",
-        Status::Changed => "changed",
         Status::Failed => "FAILED",
-        Status::Skipped => "skipped",
+        other => other.word(),
     }
 }

@@ -68,6 +68,22 @@ fn names(groups: &[GroupSpec]) -> String {
 
 /// Converges `groups` (each with its `count`) on `compute`.
 pub fn converge(compute: Arc<dyn ComputeService>, groups: Vec<GroupSpec>, options: RunOptions) -> Operation {
+    converge_named("converge", compute, groups, options)
+}
+
+/// Destroys every node of `groups` on `compute`: `converge` to zero nodes (with the
+/// `destroy-server` and `destroy-group` hooks), reported as `destroy`.
+pub fn destroy(compute: Arc<dyn ComputeService>, groups: Vec<GroupSpec>, options: RunOptions) -> Operation {
+    let groups = groups.into_iter().map(|g| g.count(0)).collect();
+    converge_named("destroy", compute, groups, options)
+}
+
+fn converge_named(
+    operation: &'static str,
+    compute: Arc<dyn ComputeService>,
+    groups: Vec<GroupSpec>,
+    options: RunOptions,
+) -> Operation {
     Operation::spawn(move |tx| async move {
         let started = std::time::Instant::now();
         if let Some(g) = groups.iter().find(|g| g.node_count().is_none()) {
@@ -80,7 +96,7 @@ pub fn converge(compute: Arc<dyn ComputeService>, groups: Vec<GroupSpec>, option
             source,
         };
         let nodes = compute.nodes().await.map_err(|e| compute_err("listing nodes", e))?;
-        let mut report = Report::new("converge");
+        let mut report = Report::new(operation);
         let c = changes(&groups, &nodes);
         destroy_surplus(&compute, &groups, &c.to_destroy, &options, &tx, &mut report)
             .await
@@ -96,7 +112,7 @@ pub fn converge(compute: Arc<dyn ComputeService>, groups: Vec<GroupSpec>, option
         if !m.is_empty() {
             let phases =
                 phases_to_run(&[BOOTSTRAP], &options.phases, m.iter().filter(|m| m.target).map(|m| m.spec.as_ref()));
-            let r = run("converge", m, phases, options, tx.clone()).await;
+            let r = run(operation, m, phases, options, tx.clone()).await;
             report.results.extend(r.results);
             report.phases = r.phases;
         }
@@ -119,7 +135,7 @@ async fn destroy_surplus(
     let hooked: Vec<Member> =
         members(to_destroy, groups, compute, true).into_iter().filter(|m| m.spec.has_phase(DESTROY_SERVER)).collect();
     if !hooked.is_empty() {
-        let r = run("converge", hooked, vec![DESTROY_SERVER.into()], options.clone(), tx.clone()).await;
+        let r = run(&report.operation, hooked, vec![DESTROY_SERVER.into()], options.clone(), tx.clone()).await;
         report.results.extend(r.results);
     }
     if to_destroy.is_empty() {
@@ -155,7 +171,7 @@ async fn group_hooks(
     }
     let mut o = options.clone();
     o.user = o.user.clone().no_sudo(true);
-    let r = run("converge", hooked, vec![phase.to_string()], o, tx.clone()).await;
+    let r = run(&report.operation, hooked, vec![phase.to_string()], o, tx.clone()).await;
     report.results.extend(r.results);
 }
 

@@ -25,7 +25,8 @@ pub fn lift(compute: Arc<dyn ComputeService>, groups: Vec<GroupSpec>, options: R
         }
         let phases = phases_to_run(&[], &options.phases, targets.iter().map(|m| m.spec.as_ref()));
         let m = with_considered(targets, &nodes, &options.consider_groups, &compute);
-        Ok(run("lift", m, phases, options, tx).await)
+        let name = if options.check { "check" } else { "lift" };
+        Ok(run(name, m, phases, options, tx).await)
     })
 }
 

@@ -16,8 +16,12 @@ pub enum Status {
     Changed,
     /// It failed.
     Failed,
-    /// It did not run (an earlier action of the node failed, or the node was skipped).
+    /// The node was left out of the phase on purpose (its flag policy says so).
     Skipped,
+    /// It did not run: an earlier action of the node failed, the phase script stopped, or an
+    /// earlier batch of a rolling phase failed.
+    #[serde(rename = "not_run")]
+    NotRun,
 }
 
 /// One action's result.
@@ -133,7 +137,8 @@ impl NodeResult {
     }
 }
 
-/// Counts over a run.
+/// Counts over a run: actions, and nodes (each counted once, by its worst outcome over the
+/// phases: failed, then not run, then changed, then ok, then skipped).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Actions that were ok.
@@ -143,9 +148,38 @@ pub struct Summary {
     /// Actions that failed.
     pub failed: usize,
     /// Actions that did not run.
+    pub not_run: usize,
+    /// Node results left out on purpose (flag policies).
     pub skipped: usize,
+    /// Nodes by outcome.
+    pub nodes: NodeCounts,
     /// Nodes with a failure, by name.
     pub failed_nodes: Vec<String>,
+}
+
+/// How many nodes ended each way.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeCounts {
+    /// Nodes where every action was ok.
+    pub ok: usize,
+    /// Nodes where something changed.
+    pub changed: usize,
+    /// Nodes that failed.
+    pub failed: usize,
+    /// Nodes that did not run a phase they were due to (an earlier batch failed).
+    pub not_run: usize,
+    /// Nodes only ever left out by flag policies.
+    pub skipped: usize,
+}
+
+fn severity(s: Status) -> u8 {
+    match s {
+        Status::Skipped => 0,
+        Status::Ok => 1,
+        Status::Changed => 2,
+        Status::NotRun => 3,
+        Status::Failed => 4,
+    }
 }
 
 /// A whole operation's report.
@@ -184,18 +218,37 @@ impl Report {
     /// Recomputes the summary from the results.
     pub fn summarize(&mut self) {
         let mut s = Summary::default();
+        let mut worst: Vec<(&str, Status)> = Vec::new();
         for r in &self.results {
             for a in &r.actions {
                 match a.status {
                     Status::Ok => s.ok += 1,
                     Status::Changed => s.changed += 1,
                     Status::Failed => s.failed += 1,
-                    Status::Skipped => s.skipped += 1,
+                    Status::NotRun | Status::Skipped => s.not_run += 1,
                 }
+            }
+            if r.status == Status::Skipped {
+                s.skipped += 1;
             }
             if r.status == Status::Failed && !s.failed_nodes.contains(&r.node) {
                 s.failed_nodes.push(r.node.clone());
             }
+            match worst.iter_mut().find(|(n, _)| *n == r.node) {
+                Some((_, w)) if severity(r.status) > severity(*w) => *w = r.status,
+                Some(_) => {}
+                None => worst.push((&r.node, r.status)),
+            }
+        }
+        for (_, w) in worst {
+            let c = &mut s.nodes;
+            *match w {
+                Status::Ok => &mut c.ok,
+                Status::Changed => &mut c.changed,
+                Status::Failed => &mut c.failed,
+                Status::NotRun => &mut c.not_run,
+                Status::Skipped => &mut c.skipped,
+            } += 1;
         }
         self.summary = s;
     }
@@ -218,6 +271,21 @@ impl Report {
     /// Human text: one line per node per phase, then the details of each failure.
     pub fn human(&self) -> String {
         let mut out = String::new();
+        self.write_table(&mut out);
+        self.write_failures(&mut out);
+        let _ = writeln!(out, "\n{}", self.summary_line());
+        out
+    }
+
+    /// Human text without the per-node table: the failures, then the summary line (`-q`).
+    pub fn human_brief(&self) -> String {
+        let mut out = String::new();
+        self.write_failures(&mut out);
+        let _ = writeln!(out, "{}{}", if out.is_empty() { "" } else { "\n" }, self.summary_line());
+        out
+    }
+
+    fn write_table(&self, out: &mut String) {
         for r in &self.results {
             let count = |st: Status| r.actions.iter().filter(|a| a.status == st).count();
             let _ = writeln!(
@@ -232,6 +300,9 @@ impl Report {
                 r.duration_ms as f64 / 1000.0
             );
         }
+    }
+
+    fn write_failures(&self, out: &mut String) {
         for r in self.results.iter().filter(|r| r.status == Status::Failed) {
             let _ = writeln!(out, "\nFAILED: node {} ({}), phase {}", r.node, r.group, r.phase);
             if let Some(e) = &r.error {
@@ -250,19 +321,6 @@ impl Report {
                 }
             }
         }
-        let s = &self.summary;
-        let _ = writeln!(
-            out,
-            "\n{}: {} ok, {} changed, {} failed, {} skipped; {} node(s) failed; {:.1}s",
-            self.operation,
-            s.ok,
-            s.changed,
-            s.failed,
-            s.skipped,
-            s.failed_nodes.len(),
-            self.duration_ms as f64 / 1000.0
-        );
-        out
     }
 
     /// In check mode: what would change, node by node, with each action's output (diffs).
@@ -277,6 +335,30 @@ impl Report {
             }
         }
         s
+    }
+
+    /// The one-line summary: nodes, then actions, then the wall time, e.g.
+    /// `lift: nodes 2 changed, 1 failed; actions 6 ok, 2 changed, 1 failed, 3 not run; 1.2s`.
+    pub fn summary_line(&self) -> String {
+        let s = &self.summary;
+        let part = |items: &[(usize, &str)]| {
+            let v: Vec<String> = items.iter().filter(|(n, _)| *n > 0).map(|(n, w)| format!("{n} {w}")).collect();
+            if v.is_empty() { "none".to_string() } else { v.join(", ") }
+        };
+        let n = &s.nodes;
+        format!(
+            "{}: nodes {}; actions {}; {:.1}s",
+            self.operation,
+            part(&[
+                (n.ok, "ok"),
+                (n.changed, "changed"),
+                (n.failed, "failed"),
+                (n.not_run, "not run"),
+                (n.skipped, "skipped")
+            ]),
+            part(&[(s.ok, "ok"), (s.changed, "changed"), (s.failed, "failed"), (s.not_run, "not run")]),
+            self.duration_ms as f64 / 1000.0
+        )
     }
 
     /// JSON text.
@@ -294,13 +376,15 @@ fn status_word(s: Status) -> &'static str {
 }
 
 impl Status {
-    /// The lowercase word of reports and result records: `ok`, `changed`, `failed`, `skipped`.
+    /// The lowercase words of reports and result records: `ok`, `changed`, `failed`, `skipped`,
+    /// `not run`.
     pub const fn word(self) -> &'static str {
         match self {
             Status::Ok => "ok",
             Status::Changed => "changed",
             Status::Failed => "failed",
             Status::Skipped => "skipped",
+            Status::NotRun => "not run",
         }
     }
 }

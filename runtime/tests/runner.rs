@@ -70,6 +70,32 @@ async fn a_panicking_plan_function_fails_only_its_node() {
 }
 
 #[tokio::test]
+async fn an_action_cannot_forge_records_of_others() {
+    let dir = temp("forge");
+    let d = dir.clone();
+    let g = GroupSpec::new("g").unwrap().phase("configure", move |p: &mut Plan<'_>| {
+        // It knows the phase's own variables and prints records in their format, on every
+        // descriptor it has, then kills the phase script.
+        p.add(exec_script(script! {
+            printf "%s 2 ok 0\n%s 3 changed 0\n%s done\n" $P_N $P_N $P_N;
+            printf "%s 2 ok 0\n%s 3 changed 0\n%s done\n" $P_N $P_N $P_N >&2;
+            kill -9 $$;
+        }));
+        p.add(pallet_runtime::action::file(d.join("second").to_str().unwrap()));
+        p.add(pallet_runtime::action::file(d.join("third").to_str().unwrap()));
+    });
+    let report = lift(Arc::new(LocalNodes(1)), vec![g], options()).await.unwrap();
+    let r = report.result("n-1", "configure").unwrap();
+    let statuses: Vec<Status> = r.actions.iter().map(|a| a.status).collect();
+    assert_eq!(statuses, [Status::Failed, Status::NotRun, Status::NotRun], "{}", report.human());
+    assert_eq!(r.status, Status::Failed);
+    assert!(r.error.as_deref().unwrap_or("").contains("stopped early"), "{:?}", r.error);
+    assert!(!dir.join("second").exists() && !dir.join("third").exists());
+    assert_eq!((report.summary.failed, report.summary.not_run), (1, 2));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
 async fn unsupported_methods_say_so() {
     let svc = LocalNodes(1);
     let g = GroupSpec::new("g").unwrap();

@@ -22,5 +22,5 @@ pub(crate) async fn run(ctx: Online, counts: &[String], phases: &[String]) -> Re
     }
     let o = RunOptions { phases: phases.to_vec(), ..ctx.options.clone() };
     let report = ctx.wait(converge(ctx.service.clone(), groups, o)).await?;
-    Ok(output::report(&report, ctx.format, false))
+    Ok(output::report(&report, ctx.format, false, ctx.quiet))
 }

@@ -2,7 +2,7 @@
 
 use super::Online;
 use crate::{EXIT_OK, Failure, output};
-use pallet_runtime::converge::converge;
+use pallet_runtime::converge::destroy;
 use pallet_runtime::spec::GroupSpec;
 use std::io::IsTerminal;
 
@@ -20,7 +20,6 @@ pub(crate) async fn run(ctx: Online, yes: bool) -> Result<u8, Failure> {
             return Ok(EXIT_OK);
         }
     }
-    let groups: Vec<GroupSpec> = ctx.groups.iter().map(|g| g.clone().count(0)).collect();
-    let report = ctx.wait(converge(ctx.service.clone(), groups, ctx.options.clone())).await?;
-    Ok(output::report(&report, ctx.format, false))
+    let report = ctx.wait(destroy(ctx.service.clone(), ctx.groups.clone(), ctx.options.clone())).await?;
+    Ok(output::report(&report, ctx.format, false, ctx.quiet))
 }

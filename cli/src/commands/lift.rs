@@ -8,5 +8,5 @@ use pallet_runtime::operation::RunOptions;
 pub(crate) async fn run(ctx: Online, phases: &[String]) -> Result<u8, Failure> {
     let o = RunOptions { phases: phases.to_vec(), ..ctx.options.clone() };
     let report = ctx.wait(lift(ctx.service.clone(), ctx.groups.clone(), o)).await?;
-    Ok(output::report(&report, ctx.format, false))
+    Ok(output::report(&report, ctx.format, false, ctx.quiet))
 }

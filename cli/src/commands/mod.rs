@@ -30,6 +30,8 @@ pub(crate) struct Online {
     pub format: Format,
     /// Progress display.
     pub display: Display,
+    /// `-q`: print only failures and the summary.
+    pub quiet: bool,
 }
 
 impl Online {
@@ -54,7 +56,7 @@ pub(crate) async fn dispatch(app: &App, args: &Args) -> Result<u8, Failure> {
             let service = settings::service(&app.services, &app.providers, args, &cfg, &admin, &groups).await?;
             let options = settings::run_options(&app.options, args, admin, service.as_ref(), &groups);
             let display = if args.quiet || args.format == Format::Json { Display::Quiet } else { Display::auto() };
-            let ctx = Online { groups, service, options, format: args.format, display };
+            let ctx = Online { groups, service, options, format: args.format, display, quiet: args.quiet };
             match &args.command {
                 Command::Converge { counts, phases } => converge::run(ctx, counts, phases).await,
                 Command::Lift { phases, .. } => lift::run(ctx, phases).await,

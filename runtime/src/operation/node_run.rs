@@ -121,12 +121,19 @@ async fn execute(
     };
     let end = Instant::now();
     records.extend(parser.finish().into_iter().map(|e| (end, e)));
-    let (actions, done) = collect(script, records, started);
-    let error = outcome_error(&outcome, done, actions.iter().any(|a| a.status == Status::Failed));
+    let (mut actions, done) = collect(script, records, started);
+    let any_failed = actions.iter().any(|a| a.status == Status::Failed);
+    if !done && !any_failed {
+        // The script died while this action ran: it failed; the ones after it did not run.
+        if let Some(a) = actions.iter_mut().find(|a| a.status == Status::NotRun) {
+            a.status = Status::Failed;
+        }
+    }
+    let error = outcome_error(&outcome, done, any_failed);
     NodeResult::from_actions(&t.node, phase, actions, error, started.elapsed())
 }
 
-/// Action results from the records (actions without a record stay `Skipped`), and whether the
+/// Action results from the records (actions without a record are `NotRun`), and whether the
 /// script reached its end.
 fn collect(script: &PhaseScript, records: Vec<(Instant, Record)>, started: Instant) -> (Vec<ActionResult>, bool) {
     let mut results: Vec<ActionResult> = script
@@ -136,7 +143,7 @@ fn collect(script: &PhaseScript, records: Vec<(Instant, Record)>, started: Insta
             index: a.index,
             kind: a.kind.clone(),
             description: a.description.clone(),
-            status: Status::Skipped,
+            status: Status::NotRun,
             exit_code: None,
             stderr: String::new(),
             output: Vec::new(),
@@ -145,12 +152,11 @@ fn collect(script: &PhaseScript, records: Vec<(Instant, Record)>, started: Insta
         .collect();
     let mut done = false;
     let mut last = started;
-    let mut current = 0usize;
     for (at, e) in records {
         match e {
-            Record::Output(line) => {
-                if let Some(r) = results.get_mut(current) {
-                    r.output.push(String::from_utf8_lossy(&line).into_owned());
+            Record::Output { index, text } => {
+                if let Some(r) = results.get_mut(index.wrapping_sub(1)) {
+                    r.output.extend(String::from_utf8_lossy(&text).lines().map(str::to_string));
                 }
             }
             Record::Action { index, status, code } => {
@@ -160,14 +166,13 @@ fn collect(script: &PhaseScript, records: Vec<(Instant, Record)>, started: Insta
                     r.duration_ms = u64::try_from(at.duration_since(last).as_millis()).unwrap_or(u64::MAX);
                 }
                 last = at;
-                current = index;
             }
             Record::Stderr { index, text } => {
                 if let Some(r) = results.get_mut(index.wrapping_sub(1)) {
                     r.stderr = String::from_utf8_lossy(&text).into_owned();
                 }
             }
-            Record::Flag(_) => {}
+            Record::Flag(_) | Record::Stray(_) => {}
             Record::Done => done = true,
         }
     }

@@ -1,20 +1,14 @@
 //! Rendering one node's phase to one script.
 //!
 //! The script defines the action helpers (see [`crate::action`]), then runs each action in a
-//! subshell under `set -e` with its stderr captured, and after each prints a result record on a
-//! line of its own that starts with the run's nonce:
+//! subshell under `set -e` with its stdout and stderr redirected to files, and after each prints
+//! the action's output and a result record on the record channel (the script's stdout; see
+//! [`super::records`] for the protocol). The first failing action stops the script, whose exit
+//! status is then that action's.
 //!
-//! ```text
-//! <nonce> <index> ok|changed|failed <exit code>
-//! <nonce> stderr <index>          (then the last 4000 bytes of its stderr)
-//! <nonce> end <index>
-//! <nonce> flag <name>              (flags set during the phase, at the end)
-//! <nonce> done                     (the script reached its end)
-//! ```
-//!
-//! The first failing action stops the script, whose exit status is then that action's.
-//! Package work (`package`, `packages`, `package_manager`, `package_source`) is merged into one
-//! action that runs first, as Pallet ran its aggregated actions first in a phase.
+//! Actions that share a merge key are merged into one action that runs first (packages:
+//! `package`, `packages`, `package_manager` and `package_source`, as Pallet ran its aggregated
+//! actions first in a phase).
 
 use crate::action::{Action, ActionError, Merged, RenderContext};
 use stevedore::{Os, Script, script};
@@ -140,20 +134,28 @@ fn prologue(o: &RenderOptions, os: &Os, count: usize) -> Script {
         umask 022;
         P_T=$(mktemp -d ${TMPDIR:-/tmp}/pallet.XXXXXXXX) || { echo "pallet: cannot create a temporary directory" >&2; exit 70; }
         trap "rm -rf \"$P_T\"" EXIT;
+        trap "exit 129" HUP;
+        trap "exit 130" INT;
+        trap "exit 143" TERM;
         fn p_changed() { : > $P_T/changed; }
         fn p_checking() { [ $P_CHECK = 1 ]; }
         fn p_flag() { : > $P_T/flag.$1; }
         fn p_flagged() { [ -e $P_T/flag.$1 ]; }
+        /// p_emit KIND INDEX FILE LIMIT: the last LIMIT bytes of FILE as a block framed by length.
+        fn p_emit() {
+            tail -c $4 $3 > $P_T/emit;
+            p_len=$(wc -c < $P_T/emit | tr -d " ");
+            printf "%s %s %s %s\\n" $P_N $1 $2 $p_len;
+            cat $P_T/emit;
+            printf "\\n";
+        }
         fn p_done() {
             p_rc=$2;
             if [ $p_rc -ne 0 ] { p_st=failed; } else if [ -e $P_T/changed ] { p_st=changed; } else { p_st=ok; }
             rm -f $P_T/changed;
-            printf "\\n%s %s %s %s\\n" $P_N $1 $p_st $p_rc;
-            if [ -s $P_T/err ] {
-                printf "%s stderr %s\\n" $P_N $1;
-                tail -c 4000 $P_T/err;
-                printf "\\n%s end %s\\n" $P_N $1;
-            }
+            if [ -s $P_T/out ] { p_emit out $1 $P_T/out 1048576; }
+            if [ -s $P_T/err ] { p_emit stderr $1 $P_T/err 4000; }
+            printf "%s %s %s %s\\n" $P_N $1 $p_st $p_rc;
             [ $p_rc -eq 0 ];
         }
     }
@@ -164,7 +166,7 @@ fn epilogue() -> Script {
         for p_f in $P_T/flag.* {
             if [ -e $p_f ] { printf "%s flag %s\\n" $P_N ${p_f # #*/flag.}; }
         }
-        printf "\\n%s done\\n" $P_N;
+        printf "%s done\\n" $P_N;
         exit 0;
     }
 }
@@ -188,7 +190,7 @@ pub fn render_phase(actions: &[Box<dyn Action>], os: &Os, o: &RenderOptions) -> 
         let comment = Script::comment(&format!("[{index}/{}] {description}", ordered.len()));
         body.push(&script! {
             #comment;
-            ( set -e; #s; ) 2> $P_T/err;
+            ( set -e; #s; ) > $P_T/out 2> $P_T/err;
             p_done #index $? || exit $p_rc;
         });
         planned.push(PlannedAction { index, kind: a.kind().to_string(), description });

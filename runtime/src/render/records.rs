@@ -1,12 +1,40 @@
-//! Parsing what a phase script prints: action output and result records.
+//! Parsing what a phase script prints: result records and the output of each action.
+//!
+//! The script's stdout is the record channel; actions never write to it (each runs with its
+//! stdout and stderr redirected to files of the phase's temporary directory, and inherits no
+//! other descriptor of the channel). After each action the script prints, each on a line that
+//! starts with the run's nonce:
+//!
+//! ```text
+//! <nonce> out <index> <length>        then exactly <length> bytes: the action's stdout, then \n
+//! <nonce> stderr <index> <length>     then exactly <length> bytes: the tail of its stderr, then \n
+//! <nonce> <index> ok|changed|failed <exit code>
+//! <nonce> flag <name>                 (flags set during the phase, at the end)
+//! <nonce> done                        (the script reached its end)
+//! ```
+//!
+//! Blocks are framed by their length, not by markers, so nothing an action prints can start,
+//! end or imitate a record.
 
 use crate::report::Status;
 
 /// One thing read from a phase script's output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// A line the actions printed (without its newline).
-    Output(Vec<u8>),
+    /// What an action printed on its stdout.
+    Output {
+        /// 1-based index of the action.
+        index: usize,
+        /// The bytes.
+        text: Vec<u8>,
+    },
+    /// The tail of an action's stderr.
+    Stderr {
+        /// 1-based index of the action.
+        index: usize,
+        /// The text.
+        text: Vec<u8>,
+    },
     /// An action finished.
     Action {
         /// 1-based index.
@@ -16,113 +44,126 @@ pub enum Event {
         /// Its exit code.
         code: i32,
     },
-    /// The tail of an action's stderr.
-    Stderr {
-        /// 1-based index.
-        index: usize,
-        /// The text.
-        text: Vec<u8>,
-    },
     /// A flag set during the phase.
     Flag(String),
     /// The script ran to its end.
     Done,
+    /// A line outside any record (the script's own diagnostics; never an action's output).
+    Stray(Vec<u8>),
+}
+
+/// A framed block being read.
+struct Block {
+    stderr: bool,
+    index: usize,
+    remaining: usize,
+    text: Vec<u8>,
 }
 
 /// An incremental parser of a phase script's stdout: feed it bytes as they arrive.
 pub struct RecordParser {
     marker: Vec<u8>,
     partial: Vec<u8>,
-    stderr: Option<(usize, Vec<u8>)>,
-    pending_blank: bool,
+    block: Option<Block>,
+    /// The newline after a block is still to be skipped.
+    skip_newline: bool,
 }
 
 impl RecordParser {
     /// A parser for records carrying `nonce`.
     pub fn new(nonce: &str) -> RecordParser {
-        RecordParser {
-            marker: format!("{nonce} ").into_bytes(),
-            partial: Vec::new(),
-            stderr: None,
-            pending_blank: false,
-        }
+        RecordParser { marker: format!("{nonce} ").into_bytes(), partial: Vec::new(), block: None, skip_newline: false }
     }
 
-    /// Parses the complete lines in `bytes` (plus what was left over before).
-    pub fn feed(&mut self, bytes: &[u8]) -> Vec<Event> {
-        self.partial.extend_from_slice(bytes);
+    /// Parses `bytes` (plus what was left over before) as far as they go.
+    pub fn feed(&mut self, mut bytes: &[u8]) -> Vec<Event> {
         let mut events = Vec::new();
-        while let Some(pos) = self.partial.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.partial.drain(..=pos).collect();
-            self.line(&line[..line.len() - 1], &mut events);
+        loop {
+            if let Some(b) = &mut self.block {
+                let n = b.remaining.min(bytes.len());
+                b.text.extend_from_slice(&bytes[..n]);
+                b.remaining -= n;
+                bytes = &bytes[n..];
+                if b.remaining > 0 {
+                    return events;
+                }
+                if let Some(b) = self.block.take() {
+                    events.push(if b.stderr {
+                        Event::Stderr { index: b.index, text: b.text }
+                    } else {
+                        Event::Output { index: b.index, text: b.text }
+                    });
+                }
+                self.skip_newline = true;
+            }
+            if self.skip_newline {
+                match bytes.first() {
+                    None => return events,
+                    Some(b'\n') => bytes = &bytes[1..],
+                    Some(_) => {}
+                }
+                self.skip_newline = false;
+            }
+            let Some(pos) = bytes.iter().position(|&b| b == b'\n') else {
+                self.partial.extend_from_slice(bytes);
+                return events;
+            };
+            let mut line = std::mem::take(&mut self.partial);
+            line.extend_from_slice(&bytes[..pos]);
+            bytes = &bytes[pos + 1..];
+            self.line(&line, &mut events);
         }
-        events
     }
 
-    /// Parses what is left (a last line without newline).
+    /// Parses what is left (a last line without newline; a block cut short is kept as far as
+    /// it came).
     pub fn finish(mut self) -> Vec<Event> {
         let mut events = Vec::new();
+        if let Some(b) = self.block.take() {
+            events.push(if b.stderr {
+                Event::Stderr { index: b.index, text: b.text }
+            } else {
+                Event::Output { index: b.index, text: b.text }
+            });
+        }
         if !self.partial.is_empty() {
             let line = std::mem::take(&mut self.partial);
             self.line(&line, &mut events);
-        }
-        if let Some((index, text)) = self.stderr.take() {
-            events.push(Event::Stderr { index, text });
         }
         events
     }
 
     fn line(&mut self, line: &[u8], events: &mut Vec<Event>) {
-        // Inside a stderr block only its end marker counts: the block is the action's own text.
-        if let Some((index, text)) = &mut self.stderr {
-            let end = [self.marker.as_slice(), format!("end {index}").as_bytes()].concat();
-            if line != end.as_slice() {
-                text.extend_from_slice(line);
-                text.push(b'\n');
-                return;
-            }
-        }
-        if let Some(rest) = line.strip_prefix(self.marker.as_slice()) {
-            self.pending_blank = false;
-            let rest = String::from_utf8_lossy(rest);
-            let words: Vec<&str> = rest.split(' ').collect();
-            match words.as_slice() {
-                ["done"] => events.push(Event::Done),
-                ["flag", name] => events.push(Event::Flag((*name).to_string())),
-                ["stderr", i] => {
-                    if let Ok(index) = i.parse() {
-                        self.stderr = Some((index, Vec::new()));
-                    }
-                }
-                ["end", _] => {
-                    if let Some((index, mut text)) = self.stderr.take() {
-                        if text.ends_with(b"\n") {
-                            text.pop();
-                        }
-                        events.push(Event::Stderr { index, text });
-                    }
-                }
-                [i, status, code] => {
-                    let status = match *status {
-                        "ok" => Some(Status::Ok),
-                        "changed" => Some(Status::Changed),
-                        "failed" => Some(Status::Failed),
-                        _ => None,
-                    };
-                    if let (Ok(index), Some(status), Ok(code)) = (i.parse(), status, code.parse()) {
-                        events.push(Event::Action { index, status, code });
-                    }
-                }
-                _ => {}
+        let Some(rest) = line.strip_prefix(self.marker.as_slice()) else {
+            if !line.is_empty() {
+                events.push(Event::Stray(line.to_vec()));
             }
             return;
-        }
-        if self.pending_blank {
-            events.push(Event::Output(Vec::new()));
-        }
-        self.pending_blank = line.is_empty();
-        if !line.is_empty() {
-            events.push(Event::Output(line.to_vec()));
+        };
+        let rest = String::from_utf8_lossy(rest);
+        let words: Vec<&str> = rest.split(' ').collect();
+        match words.as_slice() {
+            ["done"] => events.push(Event::Done),
+            ["flag", name] => events.push(Event::Flag((*name).to_string())),
+            [kind @ ("out" | "stderr"), i, len] => match (i.parse(), len.parse()) {
+                (Ok(index), Ok(remaining)) => {
+                    self.block = Some(Block { stderr: *kind == "stderr", index, remaining, text: Vec::new() });
+                }
+                _ => events.push(Event::Stray(line.to_vec())),
+            },
+            [i, status, code] => {
+                let status = match *status {
+                    "ok" => Some(Status::Ok),
+                    "changed" => Some(Status::Changed),
+                    "failed" => Some(Status::Failed),
+                    _ => None,
+                };
+                match (i.parse(), status, code.parse()) {
+                    (Ok(index), Some(status), Ok(code)) => events.push(Event::Action { index, status, code }),
+                    _ => events.push(Event::Stray(line.to_vec())),
+                }
+            }
+            _ => events.push(Event::Stray(line.to_vec())),
         }
     }
 }
@@ -131,24 +172,35 @@ impl RecordParser {
 mod tests {
     use super::*;
 
-    #[test]
-    fn parses_records_between_output() {
+    fn parse_in_chunks(input: &[u8], chunk: usize) -> Vec<Event> {
         let mut p = RecordParser::new("N1");
-        let mut ev = p.feed(b"hello\n\nN1 1 changed 0\nN1 stderr 1\nwarn\nN1 1 fake 0\n\nN1 end 1\npart");
-        ev.extend(p.feed(b"ial\nN1 2 failed 3\nN1 flag site\n\nN1 done\n"));
+        let mut ev = Vec::new();
+        for c in input.chunks(chunk) {
+            ev.extend(p.feed(c));
+        }
         ev.extend(p.finish());
-        assert_eq!(
-            ev,
-            vec![
-                Event::Output(b"hello".to_vec()),
-                Event::Action { index: 1, status: Status::Changed, code: 0 },
-                // A record-looking line inside stderr is not taken: stderr ends at `end`.
-                Event::Stderr { index: 1, text: b"warn\nN1 1 fake 0\n".to_vec() },
-                Event::Output(b"partial".to_vec()),
-                Event::Action { index: 2, status: Status::Failed, code: 3 },
-                Event::Flag("site".into()),
-                Event::Done,
-            ]
-        );
+        ev
+    }
+
+    #[test]
+    fn blocks_are_framed_by_length() {
+        let input = b"oops\nN1 out 1 23\nN1 2 ok 0\nfake\nN1 done\n\nN1 stderr 1 4\nwarn\nN1 1 changed 0\nN1 flag site\nN1 done\n";
+        let expect = vec![
+            Event::Stray(b"oops".to_vec()),
+            // Record-looking text inside a block is the action's own output.
+            Event::Output { index: 1, text: b"N1 2 ok 0\nfake\nN1 done\n".to_vec() },
+            Event::Stderr { index: 1, text: b"warn".to_vec() },
+            Event::Action { index: 1, status: Status::Changed, code: 0 },
+            Event::Flag("site".into()),
+            Event::Done,
+        ];
+        for chunk in [1, 2, 3, 7, 1000] {
+            assert_eq!(parse_in_chunks(input, chunk), expect, "chunks of {chunk}");
+        }
+    }
+
+    #[test]
+    fn unknown_status_words_are_not_results() {
+        assert_eq!(parse_in_chunks(b"N1 1 fine 0\n", 4), vec![Event::Stray(b"N1 1 fine 0".to_vec())]);
     }
 }

@@ -13,6 +13,7 @@ pub struct Run {
     pub statuses: Vec<(usize, String, i32)>,
     pub stderr: Vec<(usize, String)>,
     pub output: Vec<String>,
+    pub stray: Vec<String>,
     pub flags: Vec<String>,
     pub done: bool,
     pub exit: i32,
@@ -66,6 +67,7 @@ pub fn parse_output(out: &std::process::Output, nonce: &str) -> Run {
         statuses: vec![],
         stderr: vec![],
         output: vec![],
+        stray: vec![],
         flags: vec![],
         done: false,
         exit: out.status.code().unwrap_or(-1),
@@ -74,7 +76,8 @@ pub fn parse_output(out: &std::process::Output, nonce: &str) -> Run {
         match e {
             Event::Action { index, status, code } => run.statuses.push((index, status.word().to_string(), code)),
             Event::Stderr { index, text } => run.stderr.push((index, String::from_utf8_lossy(&text).into_owned())),
-            Event::Output(l) => run.output.push(String::from_utf8_lossy(&l).into_owned()),
+            Event::Output { text, .. } => run.output.extend(String::from_utf8_lossy(&text).lines().map(str::to_string)),
+            Event::Stray(l) => run.stray.push(String::from_utf8_lossy(&l).into_owned()),
             Event::Flag(f) => run.flags.push(f),
             Event::Done => run.done = true,
         }
