@@ -53,6 +53,12 @@ fn usage_errors_exit_3() {
         (&["frobnicate"][..], "unrecognized subcommand"),
         (&["plan", "--os", "gentoo"][..], "unknown OS family `gentoo`"),
         (&["script", "--os", "debian-12", "--group", "nope"][..], "no group `nope`; groups: app"),
+        (&["script", "--os", "debian-12", "--group", "ap"][..], "no group `ap` (did you mean `app`?); groups: app"),
+        (
+            &["plan", "--os", "debian-12", "--phase", "confgure"][..],
+            "no group of app defines phase `confgure` (did you mean `configure`?); their phases: configure",
+        ),
+        (&["lift", "--phase", "deploy"][..], "no group of app defines phase `deploy`; their phases: configure"),
         (&["--concurrency", "many", "lift"][..], "invalid value 'many'"),
         (&["lift"][..], "no compute service"),
         (&["destroy", "app"][..], "no compute service"),

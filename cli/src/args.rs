@@ -129,6 +129,18 @@ pub enum Command {
 }
 
 impl Command {
+    /// The phases the command names with `--phase`.
+    pub fn phases(&self) -> Vec<String> {
+        match self {
+            Command::Converge { phases, .. }
+            | Command::Lift { phases, .. }
+            | Command::Plan { phases, .. }
+            | Command::Check { phases, .. } => phases.clone(),
+            Command::Script { phase, .. } => phase.iter().cloned().collect(),
+            Command::Nodes { .. } | Command::Destroy { .. } => Vec::new(),
+        }
+    }
+
     /// The group names the command names (for `converge`, the `GROUP` of each `GROUP=N`).
     pub fn group_names(&self) -> Vec<String> {
         match self {

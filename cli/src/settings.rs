@@ -13,15 +13,19 @@ use pallet_runtime::transport::{AdminUser, Secret};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// The closest of `known` to `given`, when it is close enough to be a typo.
+/// ` (did you mean `x`?)` when one of `known` is close to `given`, else nothing.
 pub(crate) fn did_you_mean<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> String {
-    known
-        .into_iter()
-        .map(|k| (strsim::damerau_levenshtein(given, k), k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
-        .min()
-        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
-        .unwrap_or_default()
+    pallet_runtime::suggest::did_you_mean(given, known).map(|k| format!(" (did you mean `{k}`?)")).unwrap_or_default()
+}
+
+/// Checks the requested phases against `groups` before anything runs (usage error, exit 3).
+///
+/// # Errors
+/// A usage error naming the phase, the groups and their phases.
+pub(crate) fn check_phases(groups: &[GroupSpec], requested: &[String]) -> Result<(), Failure> {
+    let specs: Vec<_> = groups.iter().map(|g| (g.name(), g.server().effective())).collect();
+    pallet_runtime::operation::phases::check_phases(requested, specs.iter().map(|(n, s)| (*n, s)))
+        .map_err(|e| Failure::usage(e.to_string()))
 }
 
 /// The groups `names` selects from `groups` (all when `names` is empty).

@@ -10,7 +10,7 @@
 use crate::compute::{ComputeService, Localhost};
 use crate::node::Node;
 use crate::operation::members::{Member, members, with_considered};
-use crate::operation::phases::phases_to_run;
+use crate::operation::phases::{check_phases, phases_to_run};
 use crate::operation::{Event, Operation, OperationError, RunOptions, run};
 use crate::report::{NodeResult, Report};
 use crate::spec::{BOOTSTRAP, GroupSpec};
@@ -88,6 +88,10 @@ fn converge_named(
         let started = std::time::Instant::now();
         if let Some(g) = groups.iter().find(|g| g.node_count().is_none()) {
             return Err(OperationError::NoCount(g.name().to_string()));
+        }
+        if operation == "converge" {
+            let specs: Vec<_> = groups.iter().map(|g| (g.name(), g.server().effective())).collect();
+            check_phases(&options.phases, specs.iter().map(|(n, s)| (*n, s)))?;
         }
         let compute_err = |step, source| OperationError::Compute {
             groups: names(&groups),

@@ -20,6 +20,7 @@ pub mod plan;
 pub mod render;
 pub mod report;
 pub mod spec;
+pub mod suggest;
 pub mod transport;
 
 /// Defines plan functions: `plan_fn! { pub fn name(ctx) { package("nginx"); ... } }`. See

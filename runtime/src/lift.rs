@@ -4,7 +4,7 @@
 use crate::compute::{ComputeService, NodeList};
 use crate::node::Node;
 use crate::operation::members::{Member, members, with_considered};
-use crate::operation::phases::phases_to_run;
+use crate::operation::phases::{check_phases, phases_to_run};
 use crate::operation::{Operation, OperationError, RunOptions, run};
 use crate::spec::GroupSpec;
 use std::sync::Arc;
@@ -23,6 +23,7 @@ pub fn lift(compute: Arc<dyn ComputeService>, groups: Vec<GroupSpec>, options: R
         if targets.is_empty() {
             return Err(OperationError::NoTargets { groups: groups_text(), service: compute.name().to_string() });
         }
+        check_phases(&options.phases, targets.iter().map(|m| (m.group.name(), m.spec.as_ref())))?;
         let phases = phases_to_run(&[], &options.phases, targets.iter().map(|m| m.spec.as_ref()));
         let m = with_considered(targets, &nodes, &options.consider_groups, &compute);
         let name = if options.check { "check" } else { "lift" };
@@ -36,6 +37,7 @@ pub fn lift_nodes(targets: Vec<(Node, GroupSpec)>, options: RunOptions) -> Opera
         let service: Arc<dyn ComputeService> = Arc::new(NodeList::new(targets.iter().map(|(n, _)| n.clone())));
         let m: Vec<Member> =
             targets.into_iter().map(|(node, group)| Member::new(node, &group, service.clone(), true)).collect();
+        check_phases(&options.phases, m.iter().map(|m| (m.group.name(), m.spec.as_ref())))?;
         let phases = phases_to_run(&[], &options.phases, m.iter().map(|m| m.spec.as_ref()));
         Ok(run("lift", m, phases, options, tx).await)
     })

@@ -131,7 +131,7 @@ async fn a_failing_node_stops_alone_and_later_phases_do_not_run() {
         failed.stderr.contains("schema.sql: no such table") && failed.stderr.contains("load schema: FAIL"),
         "{failed:?}"
     );
-    assert_eq!(bad.actions[2].status, Status::Skipped);
+    assert_eq!(bad.actions[2].status, Status::NotRun);
     for n in ["app-1", "app-2", "app-4"] {
         assert_eq!(report.result(n, "configure").unwrap().status, Status::Changed);
     }

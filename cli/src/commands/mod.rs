@@ -47,11 +47,13 @@ impl Online {
 /// [`Failure`] with the exit code and message.
 pub(crate) async fn dispatch(app: &App, args: &Args) -> Result<u8, Failure> {
     let cfg = config::load(args.config.as_deref()).map_err(|e| Failure::usage(e.to_string()))?;
+    // Names first: a typo in a group or phase is a usage error before anything is contacted.
+    let groups = settings::select(&app.groups, &args.command.group_names())?;
+    settings::check_phases(&groups, &args.command.phases())?;
     match &args.command {
         Command::Script { os, group, phase } => script::run(app, os, group.as_deref(), phase.as_deref()),
         Command::Plan { groups, os: Some(os), phases } => plan::offline(app, groups, os, phases, args.format),
         _ => {
-            let groups = settings::select(&app.groups, &args.command.group_names())?;
             let admin = settings::admin_user(app.admin.as_ref(), args, &cfg)?;
             let service = settings::service(&app.services, &app.providers, args, &cfg, &admin, &groups).await?;
             let options = settings::run_options(&app.options, args, admin, service.as_ref(), &groups);

@@ -26,8 +26,11 @@ impl Value {
     }
 }
 
-/// One `key = value`.
+/// One `key = value`, or `custom key = value` (the marker of a custom phase whose name is
+/// close to a standard one).
 pub struct Opt {
+    /// The `custom` marker, when written.
+    pub custom: Option<Ident>,
     /// The key.
     pub key: Ident,
     /// The value.
@@ -36,7 +39,12 @@ pub struct Opt {
 
 impl Parse for Opt {
     fn parse(input: ParseStream) -> syn::Result<Opt> {
-        let key: Ident = input.parse()?;
+        let mut key: Ident = input.parse()?;
+        let mut custom = None;
+        if key == "custom" && input.peek(Ident) {
+            custom = Some(key);
+            key = input.parse()?;
+        }
         input.parse::<Token![=]>()?;
         let value = if input.peek(token::Brace) {
             let content;
@@ -45,7 +53,7 @@ impl Parse for Opt {
         } else {
             Value::Expr(input.parse()?)
         };
-        Ok(Opt { key, value })
+        Ok(Opt { custom, key, value })
     }
 }
 
@@ -67,6 +75,9 @@ impl Opts {
         let mut out = Vec::new();
         for o in &self.0 {
             let k = o.key.to_string();
+            if let Some(c) = &o.custom {
+                cx.error(c.span(), "`custom` marks a key of `phases = { ... }` only");
+            }
             if !known.contains(&k.as_str()) {
                 cx.error(
                     o.key.span(),

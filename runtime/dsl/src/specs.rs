@@ -32,6 +32,73 @@ const CLUSTER_SPEC: &[&str] = &["name", "groups", "extends", "roles", "phases", 
 const PHASE_META: &[&str] =
     &["execute_and_flag", "execute_on_unflagged", "image_credentials", "serial", "partition", "concurrency"];
 
+/// The standard phases: Pallet's lifecycle phases and the phases the runtime itself knows.
+/// A `phases` key close to one of these (a likely typo) needs the `custom` marker.
+const STANDARD_PHASES: &[&str] = &["bootstrap", "settings", "configure", "install", "deploy", "restart"];
+
+/// Checks the phase names of a server-spec option list: a `phases` key close to a standard phase
+/// name needs `custom`; a name in `default_phases` or `phases_meta` must be a `phases` key or a
+/// standard phase (or, with `extends`, may come from an extended spec unless it is close to a
+/// known name, which makes it a likely typo); `custom` elsewhere is an error.
+fn check_phase_names(opts: &[&Opt], cx: &mut Ctxt) {
+    let has_extends = opts.iter().any(|o| o.name() == "extends");
+    let mut defined: Vec<String> = STANDARD_PHASES.iter().map(|s| (*s).to_string()).collect();
+    for o in opts {
+        let (true, crate::options::Value::Nested(inner, _)) = (o.name() == "phases", &o.value) else { continue };
+        for p in &inner.0 {
+            let name = p.key.to_string();
+            if p.custom.is_none() && !STANDARD_PHASES.contains(&name.as_str()) {
+                if let Some(close) = stevedore_dsl::suggest::did_you_mean(&name, STANDARD_PHASES.iter().copied()) {
+                    cx.error(
+                        p.key.span(),
+                        format!(
+                            "phase `{name}` is not a standard phase; did you mean `{close}`? (for a custom phase of this name, write `custom {name} = ...`)"
+                        ),
+                    );
+                }
+            }
+            defined.push(name);
+        }
+    }
+    let check = |name: &str, span: Span, where_: &str, cx: &mut Ctxt| {
+        if defined.iter().any(|d| d == name) {
+            return;
+        }
+        let close = stevedore_dsl::suggest::did_you_mean(name, defined.iter().map(String::as_str));
+        match close {
+            Some(c) => cx.error(
+                span,
+                format!("{where_} names phase `{name}`, which no `phases` entry defines; did you mean `{c}`?"),
+            ),
+            None if !has_extends => cx.error(
+                span,
+                format!(
+                    "{where_} names phase `{name}`, which no `phases` entry defines; phases: {}",
+                    defined.join(", ")
+                ),
+            ),
+            None => {}
+        }
+    };
+    for o in opts {
+        match (o.name().as_str(), &o.value) {
+            ("default_phases", crate::options::Value::Expr(Expr::Array(a))) => {
+                for e in &a.elems {
+                    if let Some((n, span)) = name_of(e, "a phase", &mut Ctxt::new()) {
+                        check(&n, span, "`default_phases`", cx);
+                    }
+                }
+            }
+            ("phases_meta", crate::options::Value::Nested(inner, _)) => {
+                for p in &inner.0 {
+                    check(&p.key.to_string(), p.key.span(), "`phases_meta`", cx);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Parses `input` as options, or returns the parse error as tokens.
 fn parse(input: TokenStream) -> Result<Opts, TokenStream> {
     syn::parse2::<Opts>(input).map_err(|e| e.to_compile_error())
@@ -340,7 +407,9 @@ pub fn server_spec(krate: &TokenStream, input: TokenStream) -> TokenStream {
     };
     let mut cx = Ctxt::new();
     let mut calls = Vec::new();
-    for o in opts.checked("server_spec", SERVER_SPEC, &mut cx) {
+    let checked = opts.checked("server_spec", SERVER_SPEC, &mut cx);
+    check_phase_names(&checked, &mut cx);
+    for o in checked {
         calls.extend(server_calls(krate, o, &mut cx));
     }
     let ok = quote!(#krate::spec::ServerSpec::new() #(#calls)*);
@@ -356,7 +425,9 @@ pub fn group_spec(krate: &TokenStream, input: TokenStream) -> TokenStream {
     let mut cx = Ctxt::new();
     let mut name = None;
     let mut calls = Vec::new();
-    for o in opts.checked("group_spec", GROUP_SPEC, &mut cx) {
+    let checked = opts.checked("group_spec", GROUP_SPEC, &mut cx);
+    check_phase_names(&checked, &mut cx);
+    for o in checked {
         match o.name().as_str() {
             "name" => name = group_name(o, "group", &mut cx),
             "count" => {
@@ -388,7 +459,9 @@ pub fn cluster_spec(krate: &TokenStream, input: TokenStream) -> TokenStream {
     let mut cx = Ctxt::new();
     let mut name = None;
     let mut calls = Vec::new();
-    for o in opts.checked("cluster_spec", CLUSTER_SPEC, &mut cx) {
+    let checked = opts.checked("cluster_spec", CLUSTER_SPEC, &mut cx);
+    check_phase_names(&checked, &mut cx);
+    for o in checked {
         match o.name().as_str() {
             "name" => name = group_name(o, "cluster", &mut cx),
             "groups" => {

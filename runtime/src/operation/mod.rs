@@ -79,6 +79,9 @@ pub enum OperationError {
     /// It did not finish in time (and was cancelled).
     #[error("the operation did not finish within {0:?} and was cancelled")]
     Timeout(Duration),
+    /// A requested or default phase that nothing defines.
+    #[error(transparent)]
+    Phase(#[from] phases::PhaseError),
     /// A group cannot be converged: it has no node count.
     #[error("group {0} has no count to converge to")]
     NoCount(String),

@@ -43,3 +43,73 @@ pub fn phases_to_run<'a>(
     }
     out
 }
+
+/// A phase an operation was asked to run that no target defines.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhaseError {
+    /// A requested phase (`--phase`) that none of the groups defines.
+    #[error("no group of {groups} defines phase `{phase}`{hint}; their phases: {known}")]
+    Unknown {
+        /// The phase.
+        phase: String,
+        /// The groups, comma-separated.
+        groups: String,
+        /// `` (did you mean `x`?)`` or nothing.
+        hint: String,
+        /// The phases they define, comma-separated.
+        known: String,
+    },
+    /// A group's `default_phases` names a phase it does not define.
+    #[error("group {group}: default phase `{phase}` is not defined by the group or anything it extends")]
+    UndefinedDefault {
+        /// The group.
+        group: String,
+        /// The phase.
+        phase: String,
+    },
+}
+
+/// Checks, before anything runs, that every requested phase is defined by at least one target
+/// and that no target's explicit default phases name an undefined phase: asking for a phase
+/// nothing defines would otherwise run nothing and succeed.
+///
+/// # Errors
+/// [`PhaseError`] for the first problem.
+pub fn check_phases<'a>(
+    requested: &[String],
+    targets: impl IntoIterator<Item = (&'a str, &'a EffectiveSpec)>,
+) -> Result<(), PhaseError> {
+    let targets: Vec<(&str, &EffectiveSpec)> = targets.into_iter().collect();
+    if requested.is_empty() {
+        for (group, spec) in &targets {
+            if let Some(phase) = spec.undefined_default_phases().into_iter().next() {
+                return Err(PhaseError::UndefinedDefault { group: (*group).to_string(), phase });
+            }
+        }
+    }
+    for phase in requested {
+        if targets.iter().any(|(_, s)| s.has_phase(phase)) {
+            continue;
+        }
+        let mut known: Vec<&str> = Vec::new();
+        for (_, s) in &targets {
+            for p in s.phase_names() {
+                if !known.contains(&p.as_str()) {
+                    known.push(p);
+                }
+            }
+        }
+        let mut groups: Vec<&str> = targets.iter().map(|(g, _)| *g).collect();
+        groups.dedup();
+        let hint = crate::suggest::did_you_mean(phase, known.iter().copied())
+            .map(|c| format!(" (did you mean `{c}`?)"))
+            .unwrap_or_default();
+        return Err(PhaseError::Unknown {
+            phase: phase.clone(),
+            groups: groups.join(", "),
+            hint,
+            known: known.join(", "),
+        });
+    }
+    Ok(())
+}

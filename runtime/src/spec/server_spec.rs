@@ -202,6 +202,12 @@ impl EffectiveSpec {
         if d.is_empty() { vec![CONFIGURE.to_string()] } else { d.clone() }
     }
 
+    /// The default phases the spec names explicitly but defines no plan function for (a typo,
+    /// or a phase of a spec it forgot to extend).
+    pub fn undefined_default_phases(&self) -> Vec<String> {
+        self.spec.default_phases.iter().filter(|p| !self.has_phase(p)).cloned().collect()
+    }
+
     /// The roles.
     pub fn roles(&self) -> &BTreeSet<String> {
         &self.spec.roles
