@@ -35,7 +35,7 @@ pub struct Args {
     /// The admin user's private key.
     #[arg(long, global = true)]
     pub key: Option<PathBuf>,
-    /// At most this many nodes at once.
+    /// At most this many nodes at once [config: run.concurrency; default 100].
     #[arg(long, global = true)]
     pub concurrency: Option<usize>,
     /// Output format.
@@ -51,6 +51,31 @@ pub struct Args {
     /// (like Ansible's ControlPersist).
     #[arg(long, global = true, value_name = "SECONDS")]
     pub keep_connections: Option<u64>,
+    /// Give up connecting to a node after this many seconds [config: run.connect_timeout; default 10].
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub connect_timeout: Option<u64>,
+    /// Retry a connection that failed for a transient cause (refused, timed out) this many times
+    /// [config: run.connect_retries; default 2].
+    #[arg(long, global = true, value_name = "N")]
+    pub connect_retries: Option<u32>,
+    /// Seconds before the first connection retry, doubled each time [config: run.connect_retry_delay; default 1].
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub connect_retry_delay: Option<u64>,
+    /// Fail a node whose OS probe takes longer (a hanging login) [config: run.probe_timeout; default 20].
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub probe_timeout: Option<u64>,
+    /// Fail a node whose phase takes longer; 0: no limit [config: run.phase_timeout; default 1800].
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub phase_timeout: Option<u64>,
+    /// Stop the whole operation after this many seconds; 0: no limit [config: run.deadline; default 0].
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub deadline: Option<u64>,
+    /// At most this many SSH handshakes at once [config: run.handshake_concurrency; default 20].
+    #[arg(long, global = true, value_name = "N")]
+    pub handshake_concurrency: Option<usize>,
+    /// Print each phase's results as soon as the phase ends.
+    #[arg(long, global = true)]
+    pub phase_reports: bool,
     /// More log output (RUST_LOG overrides).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -21,6 +21,14 @@
 //! private_key = "~/.ssh/id_ed25519"
 //! sudo_password_env = "PALLET_SUDO_PASSWORD"   # read from this environment variable
 //!
+//! [run]                          # run options, in seconds; flags override them
+//! connect_timeout = 10
+//! connect_retries = 2
+//! probe_timeout = 20
+//! phase_timeout = 1800            # 0: no limit
+//! deadline = 0                    # the whole operation; 0: no limit
+//! concurrency = 100
+//!
 //! [environment]
 //! region = "eu"
 //! ```
@@ -79,11 +87,53 @@ pub struct AdminConfig {
     pub sudo_user: Option<String>,
 }
 
+/// Run options (`[run]`): durations in seconds; command-line flags override them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Give up connecting after this many seconds (default 10).
+    pub connect_timeout: Option<u64>,
+    /// Connection retries on transient failures (default 2).
+    pub connect_retries: Option<u32>,
+    /// Seconds before the first connection retry, doubled each time (default 1).
+    pub connect_retry_delay: Option<u64>,
+    /// The OS probe's limit (default 20).
+    pub probe_timeout: Option<u64>,
+    /// A node's phase limit; 0 means none (default 1800).
+    pub phase_timeout: Option<u64>,
+    /// The whole operation's limit; 0 means none (default 0).
+    pub deadline: Option<u64>,
+    /// Nodes at once (default 100).
+    pub concurrency: Option<usize>,
+    /// SSH handshakes at once (default 20).
+    pub handshake_concurrency: Option<usize>,
+    /// Keep SSH masters this many seconds after a run (default: close them).
+    pub keep_connections: Option<u64>,
+}
+
+impl RunConfig {
+    fn merge(self, over: RunConfig) -> RunConfig {
+        RunConfig {
+            connect_timeout: over.connect_timeout.or(self.connect_timeout),
+            connect_retries: over.connect_retries.or(self.connect_retries),
+            connect_retry_delay: over.connect_retry_delay.or(self.connect_retry_delay),
+            probe_timeout: over.probe_timeout.or(self.probe_timeout),
+            phase_timeout: over.phase_timeout.or(self.phase_timeout),
+            deadline: over.deadline.or(self.deadline),
+            concurrency: over.concurrency.or(self.concurrency),
+            handshake_concurrency: over.handshake_concurrency.or(self.handshake_concurrency),
+            keep_connections: over.keep_connections.or(self.keep_connections),
+        }
+    }
+}
+
 /// What one file holds, as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     default_service: Option<String>,
+    #[serde(default)]
+    run: RunConfig,
     #[serde(default)]
     services: BTreeMap<String, toml::Spanned<toml::Table>>,
     admin_user: Option<AdminConfig>,
@@ -102,6 +152,8 @@ pub struct Config {
     pub admin_user: Option<AdminConfig>,
     /// Values for plans.
     pub environment: BTreeMap<String, String>,
+    /// Run options.
+    pub run: RunConfig,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -140,7 +192,7 @@ pub fn parse(text: &str, file: &str, dir: &Path) -> Result<Config, ConfigError> 
         a.private_key = a.private_key.as_deref().map(expand_home);
         a.public_key = a.public_key.as_deref().map(expand_home);
     }
-    Ok(Config { default_service: f.default_service, services, admin_user, environment: f.environment })
+    Ok(Config { default_service: f.default_service, services, admin_user, environment: f.environment, run: f.run })
 }
 
 impl Config {
@@ -154,6 +206,7 @@ impl Config {
             self.admin_user = over.admin_user;
         }
         self.environment.extend(over.environment);
+        self.run = self.run.merge(over.run);
         self
     }
 }

@@ -4,7 +4,8 @@ use crate::args::Format;
 use crate::{EXIT_CHANGES, EXIT_FAILED, EXIT_OK};
 use pallet_runtime::dry_run::PlannedScript;
 use pallet_runtime::node::Node;
-use pallet_runtime::report::Report;
+use pallet_runtime::operation::PostPhaseHook;
+use pallet_runtime::report::{NodeResult, Report};
 
 /// Prints `report` (with the would-change lines first in check mode; with `quiet`, only the
 /// failures and the summary line) and returns the exit code: 1 when anything failed, 2 when
@@ -70,4 +71,16 @@ pub fn nodes(nodes: &[Node], format: Format) {
             }
         }
     }
+}
+
+/// A post-phase hook printing each phase's node results when the phase ends (`--phase-reports`),
+/// then calling `inner`, the program's own hook, if any.
+pub fn phase_reports(inner: Option<PostPhaseHook>) -> PostPhaseHook {
+    PostPhaseHook::new(move |phase: &str, results: &[NodeResult]| {
+        let r = Report { phases: vec![phase.to_string()], results: results.to_vec(), ..Report::new(phase) };
+        eprint!("{}", r.table());
+        if let Some(h) = &inner {
+            (h.0)(phase, results);
+        }
+    })
 }

@@ -8,7 +8,7 @@ use crate::config::Config;
 use pallet_runtime::compute::{ComputeService, ProviderConfig, Providers};
 use pallet_runtime::operation::RunOptions;
 use pallet_runtime::spec::GroupSpec;
-use pallet_runtime::transport::ssh::{HostKeyPolicy, SshOptions};
+use pallet_runtime::transport::ssh::HostKeyPolicy;
 use pallet_runtime::transport::{AdminUser, Secret};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -143,20 +143,38 @@ pub(crate) async fn service(
     }
 }
 
-/// Run options from the arguments: the admin user, host keys (accept-new for services that
-/// create their nodes), the image login user of bootstrap, concurrency, kept connections.
+/// A per-run known_hosts file (for hosts accepted on first use), removed when the command ends.
+pub(crate) struct KnownHosts(pub PathBuf);
+
+impl KnownHosts {
+    fn new() -> KnownHosts {
+        KnownHosts(std::env::temp_dir().join(format!("pallet-known-hosts-{}", std::process::id())))
+    }
+}
+
+impl Drop for KnownHosts {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_file(self.0.with_extension("old"));
+    }
+}
+
+/// Run options: the program's, then the configuration's `[run]`, then the flags; the admin
+/// user; host keys (accept-new into a per-run file for services that create their nodes, or
+/// with `--host-keys accept-new`); the image login user of bootstrap.
 pub(crate) fn run_options(
     base: &RunOptions,
     args: &Args,
+    cfg: &Config,
     admin: AdminUser,
     svc: &dyn ComputeService,
     groups: &[GroupSpec],
-) -> RunOptions {
-    let known_hosts = std::env::temp_dir().join(format!("pallet-known-hosts-{}", std::process::id()));
+) -> (RunOptions, KnownHosts) {
+    let known_hosts = KnownHosts::new();
     let host_keys = if svc.creates_nodes() || args.host_keys == HostKeys::AcceptNew {
-        HostKeyPolicy::AcceptNew(known_hosts)
+        HostKeyPolicy::AcceptNew(known_hosts.0.clone())
     } else {
-        HostKeyPolicy::Strict
+        base.ssh.host_keys.clone()
     };
     let login = groups
         .iter()
@@ -164,18 +182,37 @@ pub(crate) fn run_options(
         .unwrap_or_else(|| "root".into());
     let mut image_user = AdminUser::new(login);
     image_user.private_key.clone_from(&admin.private_key);
-    let mut o = RunOptions {
-        user: admin,
-        image_user: Some(image_user),
-        ssh: SshOptions {
-            host_keys,
-            keep_connections: args.keep_connections.map(std::time::Duration::from_secs),
-            ..base.ssh.clone()
-        },
-        ..base.clone()
-    };
-    if let Some(c) = args.concurrency {
+    let r = &cfg.run;
+    let secs = std::time::Duration::from_secs;
+    let limit = |v: u64| (v > 0).then(|| secs(v));
+    let mut o = RunOptions { user: admin, image_user: Some(image_user), ..base.clone() };
+    o.ssh.host_keys = host_keys;
+    if let Some(k) = args.keep_connections.or(r.keep_connections) {
+        o.ssh.keep_connections = Some(secs(k));
+    }
+    if let Some(t) = args.connect_timeout.or(r.connect_timeout) {
+        o.ssh.connect_timeout = secs(t.max(1));
+    }
+    if let Some(n) = args.connect_retries.or(r.connect_retries) {
+        o.connect_retries = n;
+    }
+    if let Some(t) = args.connect_retry_delay.or(r.connect_retry_delay) {
+        o.connect_retry_delay = secs(t);
+    }
+    if let Some(t) = args.probe_timeout.or(r.probe_timeout) {
+        o.probe_timeout = secs(t.max(1));
+    }
+    if let Some(t) = args.phase_timeout.or(r.phase_timeout) {
+        o.phase_timeout = limit(t);
+    }
+    if let Some(t) = args.deadline.or(r.deadline) {
+        o.deadline = limit(t);
+    }
+    if let Some(c) = args.concurrency.or(r.concurrency) {
         o.concurrency = c.max(1);
     }
-    o
+    if let Some(c) = args.handshake_concurrency.or(r.handshake_concurrency) {
+        o.handshake_concurrency = c.max(1);
+    }
+    (o, known_hosts)
 }

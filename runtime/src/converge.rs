@@ -84,7 +84,7 @@ fn converge_named(
     groups: Vec<GroupSpec>,
     options: RunOptions,
 ) -> Operation {
-    Operation::spawn(move |tx| async move {
+    Operation::spawn(options.stop.clone(), move |tx| async move {
         let started = std::time::Instant::now();
         if let Some(g) = groups.iter().find(|g| g.node_count().is_none()) {
             return Err(OperationError::NoCount(g.name().to_string()));
@@ -102,13 +102,22 @@ fn converge_named(
         let nodes = compute.nodes().await.map_err(|e| compute_err("listing nodes", e))?;
         let mut report = Report::new(operation);
         let c = changes(&groups, &nodes);
+        if options.stop.is_stopped() {
+            report.interrupted = Some("the operation was interrupted before any node was changed".into());
+            return Ok(report);
+        }
         destroy_surplus(&compute, &groups, &c.to_destroy, &options, &tx, &mut report)
             .await
             .map_err(|e| compute_err("destroying nodes", e))?;
         group_hooks(&c.going_to_zero, DESTROY_GROUP, &options, &tx, &mut report).await;
         group_hooks(&c.coming_from_zero, CREATE_GROUP, &options, &tx, &mut report).await;
         let remaining: Vec<Node> = nodes.into_iter().filter(|n| !c.to_destroy.iter().any(|d| d.id == n.id)).collect();
-        let create_failures = create_missing(&compute, &groups, &remaining, &tx, &mut report).await;
+        let create_failures = if options.stop.is_stopped() {
+            report.interrupted = Some("the operation was interrupted before nodes were created".into());
+            Vec::new()
+        } else {
+            create_missing(&compute, &groups, &remaining, &tx, &mut report).await
+        };
 
         // Configure every node of the groups.
         let nodes = compute.nodes().await.map_err(|e| compute_err("listing nodes", e))?;
@@ -119,6 +128,7 @@ fn converge_named(
             let r = run(operation, m, phases, options, tx.clone()).await;
             report.results.extend(r.results);
             report.phases = r.phases;
+            report.interrupted = report.interrupted.or(r.interrupted);
         }
         report.results.extend(create_failures);
         report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);

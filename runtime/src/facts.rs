@@ -24,9 +24,56 @@ pub enum FactsError {
     /// No os-release, or unparsable.
     #[error("cannot detect the OS")]
     Os(#[source] stevedore::os::OsError),
-    /// sudo refused to run without a password (or at all).
-    #[error("sudo is not permitted for this user without a password: {0}")]
-    Sudo(String),
+    /// sudo refused: the admin user cannot run scripts as root.
+    #[error("{cause}: {message}")]
+    Sudo {
+        /// Why.
+        cause: SudoCause,
+        /// What sudo said.
+        message: String,
+    },
+}
+
+/// Why sudo refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SudoCause {
+    /// `sudo` is not installed on the node.
+    #[error("sudo is not installed on the node")]
+    Missing,
+    /// sudo wants a password and none was given (`admin_user.sudo_password_env`).
+    #[error("sudo needs a password for this user and none was given")]
+    NeedsPassword,
+    /// The given sudo password is wrong.
+    #[error("the sudo password is wrong")]
+    WrongPassword,
+    /// The user may not use sudo at all.
+    #[error("the user is not allowed to use sudo")]
+    NotAllowed,
+    /// Anything else.
+    #[error("sudo refused")]
+    Other,
+}
+
+impl SudoCause {
+    /// Reads the cause from sudo's message.
+    pub fn classify(message: &str) -> SudoCause {
+        let m = message.to_ascii_lowercase();
+        if m.contains("incorrect password") || m.contains("sorry, try again") {
+            SudoCause::WrongPassword
+        } else if m.contains("a password is required") || m.contains("a terminal is required") {
+            SudoCause::NeedsPassword
+        } else if m.contains("not in the sudoers file")
+            || m.contains("is not allowed to run sudo")
+            || m.contains("may not run sudo")
+            || m.contains("is not allowed to execute")
+        {
+            SudoCause::NotAllowed
+        } else if m.contains("sudo: not found") || m.contains("sudo: command not found") {
+            SudoCause::Missing
+        } else {
+            SudoCause::Other
+        }
+    }
 }
 
 const MARK: &str = "PALLET_FACT";
@@ -36,7 +83,9 @@ pub fn probe_script(check_sudo: bool) -> Vec<u8> {
     let mark = MARK;
     let sudo = if check_sudo {
         script! {
-            if p_sudo=$(sudo -n true 2>&1) { echo #mark sudo ok; } else { echo #mark sudo fail $p_sudo; }
+            if ! command -v sudo >/dev/null 2>&1 { echo #mark sudo missing; }
+            else if p_sudo=$(sudo -n true 2>&1) { echo #mark sudo ok; }
+            else { echo #mark sudo fail $p_sudo; }
         }
     } else {
         stevedore::Script::new()
@@ -77,8 +126,12 @@ pub fn parse_probe(out: &[u8]) -> Result<Facts, FactsError> {
                 "kernel" => kernel = value.to_string(),
                 "hostname" => hostname = value.to_string(),
                 "init" => init = InitSystem::from_name(value),
+                "sudo" if value == "missing" => {
+                    return Err(FactsError::Sudo { cause: SudoCause::Missing, message: "no `sudo` in PATH".into() });
+                }
                 "sudo" if value.starts_with("fail") => {
-                    return Err(FactsError::Sudo(value.trim_start_matches("fail").trim().to_string()));
+                    let message = value.trim_start_matches("fail").trim().to_string();
+                    return Err(FactsError::Sudo { cause: SudoCause::classify(&message), message });
                 }
                 _ => {}
             }
@@ -113,6 +166,19 @@ mod tests {
         let out = format!(
             "{MARK} os-release-begin\nID=debian\n{MARK} os-release-end\n{MARK} sudo fail sudo: a password is required\n"
         );
-        assert_eq!(parse_probe(out.as_bytes()), Err(FactsError::Sudo("sudo: a password is required".into())));
+        assert_eq!(
+            parse_probe(out.as_bytes()),
+            Err(FactsError::Sudo { cause: SudoCause::NeedsPassword, message: "sudo: a password is required".into() })
+        );
+        let missing = format!("{MARK} os-release-begin\nID=debian\n{MARK} os-release-end\n{MARK} sudo missing\n");
+        assert!(matches!(parse_probe(missing.as_bytes()), Err(FactsError::Sudo { cause: SudoCause::Missing, .. })));
+        assert_eq!(
+            SudoCause::classify("admin is not in the sudoers file.  This incident will be reported."),
+            SudoCause::NotAllowed
+        );
+        assert_eq!(
+            SudoCause::classify("Sorry, try again.\nsudo: 1 incorrect password attempt"),
+            SudoCause::WrongPassword
+        );
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 /// Lifts the running nodes of `groups` found on `compute`.
 pub fn lift(compute: Arc<dyn ComputeService>, groups: Vec<GroupSpec>, options: RunOptions) -> Operation {
-    Operation::spawn(move |tx| async move {
+    Operation::spawn(options.stop.clone(), move |tx| async move {
         let groups_text = || groups.iter().map(GroupSpec::name).collect::<Vec<_>>().join(", ");
         let nodes = compute.nodes().await.map_err(|source| OperationError::Compute {
             groups: groups_text(),
@@ -33,7 +33,7 @@ pub fn lift(compute: Arc<dyn ComputeService>, groups: Vec<GroupSpec>, options: R
 
 /// Lifts explicit nodes, each with its group spec (Pallet's `lift-nodes`), reached over SSH.
 pub fn lift_nodes(targets: Vec<(Node, GroupSpec)>, options: RunOptions) -> Operation {
-    Operation::spawn(move |tx| async move {
+    Operation::spawn(options.stop.clone(), move |tx| async move {
         let service: Arc<dyn ComputeService> = Arc::new(NodeList::new(targets.iter().map(|(n, _)| n.clone())));
         let m: Vec<Member> =
             targets.into_iter().map(|(node, group)| Member::new(node, &group, service.clone(), true)).collect();

@@ -43,6 +43,9 @@ pub struct ActionResult {
     pub output: Vec<String>,
     /// How long it took, in milliseconds (measured on the controller).
     pub duration_ms: u64,
+    /// How many times it retried (`retry_until`, transient package-manager failures).
+    #[serde(default)]
+    pub retries: u32,
 }
 
 /// The outcome of one node in one phase.
@@ -61,6 +64,9 @@ pub struct NodeResult {
     /// Why the node failed, when it failed outside an action (connection, sudo, planning,
     /// no implementation for its OS).
     pub error: Option<String>,
+    /// Connection attempts that were retried before this result (transient failures).
+    #[serde(default)]
+    pub retries: u32,
     /// Wall time, in milliseconds.
     pub duration_ms: u64,
 }
@@ -75,6 +81,7 @@ impl NodeResult {
             status: Status::Ok,
             actions: Vec::new(),
             error: None,
+            retries: 0,
             duration_ms: 0,
         }
     }
@@ -84,6 +91,11 @@ impl NodeResult {
     pub fn failed(node: &Node, phase: &str, error: impl fmt::Display, elapsed: Duration) -> NodeResult {
         NodeResult { status: Status::Failed, error: Some(error.to_string()), ..NodeResult::new(node, phase) }
             .took(elapsed)
+    }
+
+    /// `node` was due to run `phase` but did not (`why`: an earlier batch failed, an interrupt).
+    pub fn not_run(node: &Node, phase: &str, why: impl fmt::Display) -> NodeResult {
+        NodeResult { status: Status::NotRun, error: Some(why.to_string()), ..NodeResult::new(node, phase) }
     }
 
     /// `node` did not run `phase` (its flag policy says so).
@@ -101,6 +113,7 @@ impl NodeResult {
             status: Status::Failed,
             actions: Vec::new(),
             error: Some(error.to_string()),
+            retries: 0,
             duration_ms: 0,
         }
     }
@@ -197,6 +210,9 @@ pub struct Report {
     pub created: Vec<String>,
     /// Nodes destroyed (converge).
     pub destroyed: Vec<String>,
+    /// Why the operation stopped before its end, when it did (an interrupt, the deadline).
+    #[serde(default)]
+    pub interrupted: Option<String>,
     /// Wall time, in milliseconds.
     pub duration_ms: u64,
 }
@@ -211,6 +227,7 @@ impl Report {
             summary: Summary::default(),
             created: Vec::new(),
             destroyed: Vec::new(),
+            interrupted: None,
             duration_ms: 0,
         }
     }
@@ -253,9 +270,9 @@ impl Report {
         self.summary = s;
     }
 
-    /// Did anything fail?
+    /// Did anything fail, or not run because the operation stopped early?
     pub fn failed(&self) -> bool {
-        !self.summary.failed_nodes.is_empty()
+        !self.summary.failed_nodes.is_empty() || self.interrupted.is_some() || self.summary.nodes.not_run > 0
     }
 
     /// The process exit status for this report: 1 when anything failed, else 0.
@@ -273,6 +290,9 @@ impl Report {
         let mut out = String::new();
         self.write_table(&mut out);
         self.write_failures(&mut out);
+        if let Some(why) = &self.interrupted {
+            let _ = writeln!(out, "\nSTOPPED: {why}");
+        }
         let _ = writeln!(out, "\n{}", self.summary_line());
         out
     }
@@ -281,7 +301,17 @@ impl Report {
     pub fn human_brief(&self) -> String {
         let mut out = String::new();
         self.write_failures(&mut out);
+        if let Some(why) = &self.interrupted {
+            let _ = writeln!(out, "STOPPED: {why}");
+        }
         let _ = writeln!(out, "{}{}", if out.is_empty() { "" } else { "\n" }, self.summary_line());
+        out
+    }
+
+    /// One line per node per phase: phase, node, status, action counts, time.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        self.write_table(&mut out);
         out
     }
 
@@ -303,6 +333,16 @@ impl Report {
     }
 
     fn write_failures(&self, out: &mut String) {
+        for r in self.results.iter().filter(|r| r.status == Status::NotRun) {
+            let _ = writeln!(
+                out,
+                "\nNOT RUN: node {} ({}), phase {}: {}",
+                r.node,
+                r.group,
+                r.phase,
+                r.error.as_deref().unwrap_or("")
+            );
+        }
         for r in self.results.iter().filter(|r| r.status == Status::Failed) {
             let _ = writeln!(out, "\nFAILED: node {} ({}), phase {}", r.node, r.group, r.phase);
             if let Some(e) = &r.error {

@@ -35,9 +35,34 @@ pub(crate) struct Online {
 }
 
 impl Online {
-    /// Waits for `op`, showing its progress.
+    /// Waits for `op`, showing its progress. SIGINT or SIGTERM stops it gracefully (running
+    /// phases finish, nothing new starts); a second one cancels it.
     pub(crate) async fn wait(&self, op: Operation) -> Result<Report, Failure> {
-        watch(op, self.display).await.map_err(Failure::failed)
+        let handle = op.handle();
+        let signals = tokio::spawn(async move {
+            let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+                return;
+            };
+            let mut count = 0;
+            loop {
+                tokio::select! {
+                    r = tokio::signal::ctrl_c() => if r.is_err() { return },
+                    _ = term.recv() => {}
+                }
+                count += 1;
+                if count == 1 {
+                    eprintln!("stopping: running phases finish, nothing new starts (interrupt again to cancel them)");
+                    handle.stop();
+                } else {
+                    eprintln!("cancelling");
+                    handle.cancel();
+                    return;
+                }
+            }
+        });
+        let r = watch(op, self.display).await.map_err(Failure::failed);
+        signals.abort();
+        r
     }
 }
 
@@ -56,7 +81,11 @@ pub(crate) async fn dispatch(app: &App, args: &Args) -> Result<u8, Failure> {
         _ => {
             let admin = settings::admin_user(app.admin.as_ref(), args, &cfg)?;
             let service = settings::service(&app.services, &app.providers, args, &cfg, &admin, &groups).await?;
-            let options = settings::run_options(&app.options, args, admin, service.as_ref(), &groups);
+            let (mut options, _known_hosts) =
+                settings::run_options(&app.options, args, &cfg, admin, service.as_ref(), &groups);
+            if args.phase_reports && args.format == Format::Human {
+                options.post_phase = Some(crate::output::phase_reports(options.post_phase.take()));
+            }
             let display = if args.quiet || args.format == Format::Json { Display::Quiet } else { Display::auto() };
             let ctx = Online { groups, service, options, format: args.format, display, quiet: args.quiet };
             match &args.command {

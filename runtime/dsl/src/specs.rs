@@ -29,8 +29,15 @@ const GROUP_SPEC: &[&str] = &[
     "extends",
 ];
 const CLUSTER_SPEC: &[&str] = &["name", "groups", "extends", "roles", "phases", "node_spec"];
-const PHASE_META: &[&str] =
-    &["execute_and_flag", "execute_on_unflagged", "image_credentials", "serial", "partition", "concurrency"];
+const PHASE_META: &[&str] = &[
+    "execute_and_flag",
+    "execute_on_unflagged",
+    "image_credentials",
+    "serial",
+    "partition",
+    "concurrency",
+    "max_fail_percentage",
+];
 
 /// The standard phases: Pallet's lifecycle phases and the phases the runtime itself knows.
 /// A `phases` key close to one of these (a likely typo) needs the `custom` marker.
@@ -356,6 +363,15 @@ fn server_calls(krate: &TokenStream, o: &Opt, cx: &mut Ctxt) -> Vec<TokenStream>
                                     cx.error(span_of(v), format!("`{}` must be at least 1", k.name()));
                                 }
                                 m = quote_spanned!(span_of(v)=> #m.#key(#n));
+                            }
+                        }
+                        "max_fail_percentage" => {
+                            if let Some(n) = non_negative(v, "max_fail_percentage", cx) {
+                                if matches!(int_literal(v), Some((ref i, false)) if i.base10_parse::<u64>().is_ok_and(|p| p > 100))
+                                {
+                                    cx.error(span_of(v), "`max_fail_percentage` is a percentage: 0 to 100");
+                                }
+                                m = quote_spanned!(span_of(v)=> #m.max_fail_percentage(#n));
                             }
                         }
                         _ => m = quote_spanned!(span_of(v)=> #m.partition(#v)),

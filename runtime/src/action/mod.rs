@@ -9,6 +9,7 @@
 //! | `p_changed` | this action changed (or, in check mode, would change) the node |
 //! | `p_checking` | succeeds in check mode: the action must not apply changes |
 //! | `p_flag NAME` / `p_flagged NAME` | set / test a flag for later actions of the phase (`flag_on_changed`, `if_flag`) |
+//! | `p_retried` | count one retry in the action's result (`retry_until`, waits, package retries) |
 //! | `$P_STATE` | the state directory (default `/var/lib/pallet`): checksums of managed files, backups |
 //! | `$P_T` | a private temporary directory, removed when the phase ends |
 //!
@@ -35,7 +36,7 @@ pub use remote_file::{RemoteDirectory, RemoteFile, remote_directory, remote_file
 pub use service::{Service, service};
 pub use system::{AuthorizeKey, Cron, Hostname, Sudoers, authorize_key, cron, hostname, sudoers};
 pub use user::{Group, User, UserAction, group, user};
-pub use wait::{WaitForFile, WaitForPort, wait_for_file, wait_for_port};
+pub use wait::{RetryUntil, WaitForFile, WaitForPort, retry_until, wait_for_file, wait_for_port};
 
 /// What an action renders for.
 #[derive(Debug, Clone)]
@@ -153,4 +154,27 @@ pub(crate) fn ensure_attributes(
 /// `0644`-style text of a mode.
 pub(crate) fn mode_text(mode: u32) -> String {
     format!("{mode:04o}")
+}
+
+/// `body` retried on transient failures: it runs in a subshell under `set -e`; when it fails and
+/// its stderr matches the extended regular expression `transient` (case-insensitive), it runs
+/// again after 5, 10, ... seconds, at most `retries` more times, each retry counted in the report;
+/// otherwise its status is the action's. Its stderr goes on to the action's.
+pub(crate) fn retrying(body: &Script, transient: &str, retries: u32) -> Script {
+    use stevedore::script;
+    script! {
+        p_try=0;
+        while : {
+            set +e;
+            ( set -e; #body; ) 2> $P_T/try_err;
+            p_try_rc=$?;
+            set -e;
+            cat $P_T/try_err >&2;
+            if [ $p_try_rc -eq 0 ] { break; }
+            if [ $p_try -ge #retries ] || ! grep -qiE -- #transient $P_T/try_err { exit $p_try_rc; }
+            p_try=$(($p_try + 1));
+            p_retried;
+            sleep $(($p_try * 5));
+        }
+    }
 }

@@ -361,6 +361,13 @@ impl Action for PackageSource {
     }
 }
 
+/// Messages of package managers that may pass by themselves (a lock held by another process, a
+/// mirror or name server that did not answer): the package step retries on them.
+pub const TRANSIENT_PACKAGE_ERRORS: &str = "could not get lock|unable to acquire the dpkg|lock.*is held|temporary failure|failed to fetch|unable to fetch|could not resolve|connection timed out|cannot download|curl error|system management is locked|waiting for .*lock|failed to synchronize";
+
+/// How many times the package step retries a transient failure.
+pub const PACKAGE_RETRIES: u32 = 2;
+
 /// The merge key of package work.
 pub const PACKAGES_KEY: &str = "packages";
 
@@ -493,7 +500,7 @@ impl Action for PackageSet {
                 }
             });
         }
-        Ok(s)
+        Ok(super::retrying(&s, TRANSIENT_PACKAGE_ERRORS, PACKAGE_RETRIES))
     }
 }
 

@@ -146,7 +146,48 @@ fn retry_loop(check: Script, retry: Retry, what: &str) -> Script {
         until #check {
             if [ $p_n -ge #retries ] { echo #fail >&2; exit 1; }
             p_n=$(($p_n + 1));
+            p_retried;
             sleep #standoff;
         }
+    }
+}
+
+/// Runs a check until it passes (Pallet's `retry-until`), inside the one phase script.
+#[derive(Debug, Clone)]
+pub struct RetryUntil {
+    name: String,
+    check: Script,
+    retry: Retry,
+}
+
+retry_builders!(RetryUntil);
+
+/// Runs `check` until it succeeds, as step `name`: each failure waits `standoff` seconds and
+/// tries again, up to `retries` more times (defaults: 5 retries, 2 s apart); every retry is
+/// counted in the report; the action fails when the last try fails. It is never a change.
+///
+/// ```
+/// # use pallet_runtime::action::retry_until;
+/// # use stevedore::script;
+/// let ready = retry_until("api answers", script! { curl -fsS http://127.0.0.1:8080/health; }).retries(10).standoff(3);
+/// ```
+pub fn retry_until(name: impl Into<String>, check: Script) -> RetryUntil {
+    RetryUntil { name: name.into(), check, retry: Retry::default() }
+}
+
+impl Action for RetryUntil {
+    fn kind(&self) -> &'static str {
+        "retry_until"
+    }
+
+    fn describe(&self) -> String {
+        format!("retry_until {} ({} retries, {} s apart)", self.name, self.retry.retries, self.retry.standoff_secs)
+    }
+
+    fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
+        let check = &self.check;
+        // The check runs in a subshell of its own under `set -e`, so its first failing command
+        // fails the try.
+        Ok(retry_loop(script! { ( set -e; #check; ); }, self.retry, &self.describe()))
     }
 }

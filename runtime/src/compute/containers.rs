@@ -104,10 +104,13 @@ impl Containers {
     }
 
     async fn engine(&self, args: &[&str]) -> Result<String, ComputeError> {
+        // In a process group of its own: a Ctrl-C at the terminal (SIGINT to the foreground group)
+        // must not kill a container's setup half-way; the operation stops between steps instead.
         let out = Command::new(&self.engine)
             .args(&self.engine_args)
             .args(args)
             .stdin(std::process::Stdio::null())
+            .process_group(0)
             .output()
             .await
             .map_err(|e| self.err(format!("cannot run {}: {e}", self.engine)))?;
@@ -264,7 +267,19 @@ impl ComputeService for Containers {
     fn nodes(&self) -> BoxFuture<'_, Result<Vec<Node>, ComputeError>> {
         Box::pin(async move {
             let ids = self.managed_ids().await?;
-            self.inspect(&ids).await
+            let mut nodes = self.inspect(&ids).await?;
+            // Adoption repairs: a managed container whose sshd does not answer (its setup was
+            // cut short) gets the idempotent setup again; one that still does not answer is
+            // reported as not running, so converge replaces it.
+            for n in nodes.iter_mut().filter(|n| n.running) {
+                if !ssh_banner(&format!("127.0.0.1:{}", n.ssh_port)).await {
+                    tracing::info!("{}: sshd does not answer; running the node setup again", n.name);
+                    if self.make_ready(&n.name).await.is_err() {
+                        n.running = false;
+                    }
+                }
+            }
+            Ok(nodes)
         })
     }
 

@@ -21,6 +21,9 @@ pub enum ConnectError {
     /// The probe ran but failed.
     #[error("OS detection failed: {0}")]
     Probe(String),
+    /// The probe did not finish in time (a login that hangs).
+    #[error("the OS probe did not finish within {0:?} (probe timeout)")]
+    ProbeTimeout(std::time::Duration),
     /// The probe's answer cannot be used (no os-release, sudo refused).
     #[error(transparent)]
     Facts(#[from] FactsError),
@@ -37,11 +40,45 @@ pub(crate) struct Conns {
     node: Node,
     connector: Arc<dyn Connector>,
     open: tokio::sync::Mutex<HashMap<String, SharedTransport>>,
+    /// Connection attempts retried and not yet reported.
+    retries: std::sync::atomic::AtomicU32,
 }
 
 impl Conns {
     pub(crate) fn new(node: Node, connector: Arc<dyn Connector>) -> Conns {
-        Conns { node, connector, open: tokio::sync::Mutex::new(HashMap::new()) }
+        Conns { node, connector, open: tokio::sync::Mutex::new(HashMap::new()), retries: Default::default() }
+    }
+
+    /// The connection retries since the last call (they go into the node's next result).
+    pub(crate) fn take_retries(&self) -> u32 {
+        self.retries.swap(0, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Connects as `user`, retrying transient failures `o.connect_retries` times with a
+    /// doubling delay.
+    async fn connect_with_retries(
+        &self,
+        user: &AdminUser,
+        o: &RunOptions,
+    ) -> Result<Box<dyn Transport>, TransportError> {
+        let mut delay = o.connect_retry_delay;
+        let mut attempt = 0;
+        loop {
+            match self.connector.connect(&self.node, user, &o.ssh).await {
+                Err(TransportError::Connect { cause, .. }) if cause.is_transient() && attempt < o.connect_retries => {
+                    attempt += 1;
+                    self.retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::info!(
+                        "{}: {cause}; retrying in {delay:?} ({attempt}/{})",
+                        self.node.name,
+                        o.connect_retries
+                    );
+                    tokio::time::sleep(delay).await;
+                    delay = delay.saturating_mul(2);
+                }
+                other => return other,
+            }
+        }
     }
 
     /// The connection as `user`, opened on first use (within the handshake limit).
@@ -58,7 +95,7 @@ impl Conns {
         let t = {
             // The semaphore is never closed, so acquiring only fails if it were.
             let _permit = handshakes.acquire().await.ok();
-            Arc::new(self.connector.connect(&self.node, user, &o.ssh).await?)
+            Arc::new(self.connect_with_retries(user, o).await?)
         };
         open.insert(user.username.clone(), t.clone());
         Ok(t)
@@ -92,16 +129,26 @@ pub(crate) fn user_for(node: &Node, image_credentials: bool, o: &RunOptions) -> 
     }
 }
 
-/// Runs the probe on `transport` as `user` (without sudo; with a sudo check when the user needs
-/// passwordless sudo) and parses it.
-async fn probe(transport: &dyn Transport, user: &AdminUser) -> Result<Facts, ConnectError> {
-    let check_sudo = user.uses_sudo() && user.sudo_password.is_none();
-    let script = probe_script(check_sudo);
+/// Runs the probe on `transport` as `user` within `limit` and parses it. A user with passwordless
+/// sudo is probed without sudo, with a sudo check in the probe; a user with a sudo password is
+/// probed through `sudo -S`, so a wrong password shows here.
+async fn probe(transport: &dyn Transport, user: &AdminUser, limit: std::time::Duration) -> Result<Facts, ConnectError> {
+    let with_password = user.uses_sudo() && user.sudo_password.is_some();
+    let script = probe_script(user.uses_sudo() && !with_password);
     let mut out = Vec::new();
-    let probe_user = user.clone().no_sudo(true);
-    let r = transport.run(&script, &probe_user, &mut |c: &[u8]| out.extend_from_slice(c)).await?;
+    let probe_user = if with_password { user.clone() } else { user.clone().no_sudo(true) };
+    let mut collect = |c: &[u8]| out.extend_from_slice(c);
+    let run = transport.run(&script, &probe_user, &mut collect);
+    let r = tokio::time::timeout(limit, run).await.map_err(|_| ConnectError::ProbeTimeout(limit))??;
     if r.exit_code != Some(0) {
-        return Err(ConnectError::Probe(String::from_utf8_lossy(&r.stderr).trim().to_string()));
+        let message = String::from_utf8_lossy(&r.stderr).trim().to_string();
+        if with_password {
+            let cause = crate::facts::SudoCause::classify(&message);
+            if cause != crate::facts::SudoCause::Other {
+                return Err(FactsError::Sudo { cause, message }.into());
+            }
+        }
+        return Err(ConnectError::Probe(message));
     }
     Ok(parse_probe(&out)?)
 }
@@ -113,7 +160,7 @@ async fn probe(transport: &dyn Transport, user: &AdminUser) -> Result<Facts, Con
 /// [`ConnectError`].
 pub async fn detect_facts(node: &Node, connector: &dyn Connector, o: &RunOptions) -> Result<Facts, ConnectError> {
     let t = connector.connect(node, &o.user, &o.ssh).await?;
-    let r = probe(t.as_ref(), &o.user).await;
+    let r = probe(t.as_ref(), &o.user, o.probe_timeout).await;
     t.close().await;
     r
 }
@@ -125,7 +172,7 @@ pub(crate) async fn connect(
     phases: Vec<String>,
     o: Arc<RunOptions>,
     handshakes: Arc<Semaphore>,
-) -> Result<Connected, (Member, ConnectError)> {
+) -> Result<Connected, (Member, ConnectError, u32)> {
     let conns = Arc::new(Conns::new(m.node.clone(), m.service.connector(&m.node)));
     let bootstraps = m.spec.has_phase(BOOTSTRAP) && phases.iter().any(|p| p == BOOTSTRAP);
     let user = user_for(&m.node, bootstraps, &o);
@@ -134,14 +181,14 @@ pub(crate) async fn connect(
         match (&m.node.os, o.os_detect) {
             (Some(os), _) => Ok(os.clone()),
             (None, false) => Err(ConnectError::OsUnknown),
-            (None, true) => probe(transport.as_ref().as_ref(), &user).await.map(|f| f.os),
+            (None, true) => probe(transport.as_ref().as_ref(), &user, o.probe_timeout).await.map(|f| f.os),
         }
     };
     let os = match identified.await {
         Ok(os) => os,
         Err(e) => {
             conns.close().await;
-            return Err((m, e));
+            return Err((m, e, conns.take_retries()));
         }
     };
     let os = match m.spec.packager() {

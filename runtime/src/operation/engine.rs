@@ -16,12 +16,39 @@ use crate::compute::ComputeService;
 use crate::node::Node;
 use crate::plan::{AdminInfo, World};
 use crate::report::{NodeResult, Report};
+use crate::spec::PhaseMeta;
 use crate::spec::SETTINGS;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
+
+/// Why nothing new may start: a stop request, or the operation deadline passed.
+fn stop_reason(o: &RunOptions, deadline: Option<(Instant, Duration)>) -> Option<String> {
+    if o.stop.is_stopped() {
+        return Some("the operation was interrupted".to_string());
+    }
+    match deadline {
+        Some((at, d)) if Instant::now() >= at => Some(format!("the operation deadline ({d:?}) passed")),
+        _ => None,
+    }
+}
+
+/// What the phase-level functions of a run share.
+struct RunCtx<'a> {
+    o: &'a Arc<RunOptions>,
+    limits: &'a Limits,
+    tx: &'a mpsc::UnboundedSender<Event>,
+    deadline: Option<(Instant, Duration)>,
+}
+
+/// One phase's results, and whether the operation stops after it (a failure beyond what the
+/// phase tolerates, an interrupt).
+struct PhaseOutcome {
+    results: Vec<NodeResult>,
+    stop: bool,
+}
 
 /// Limits shared by every task of a run.
 struct Limits {
@@ -44,18 +71,30 @@ pub(crate) async fn run(
         global: Arc::new(Semaphore::new(o.concurrency.max(1))),
         handshakes: Arc::new(Semaphore::new(o.handshake_concurrency.max(1))),
     };
+    let deadline = o.deadline.map(|d| (Instant::now() + d, d));
     let connected = connect_all(members, &phases, &o, &limits, &tx, &mut report).await;
     let mut world = world_of(&connected, &o);
+    let mut failed: HashSet<String> = HashSet::new();
     for phase in &phases {
-        let Some(results) = run_phase(phase, &connected, &mut world, &o, &limits, &tx).await else { continue };
-        let failed = results.iter().any(NodeResult::is_failed);
+        if let Some(why) = stop_reason(&o, deadline) {
+            report.interrupted = Some(format!("{why} before phase {phase}"));
+            break;
+        }
+        let live: Vec<&Connected> = connected.iter().filter(|c| !failed.contains(&c.target.node.id)).collect();
+        let rc = RunCtx { o: &o, limits: &limits, tx: &tx, deadline };
+        let Some(outcome) = run_phase(phase, &live, &mut world, &rc).await else { continue };
+        failed.extend(
+            outcome.results.iter().filter(|r| r.is_failed()).filter_map(|r| {
+                connected.iter().find(|c| c.target.node.name == r.node).map(|c| c.target.node.id.clone())
+            }),
+        );
         if let Some(hook) = &o.post_phase {
-            (hook.0)(phase, &results);
+            (hook.0)(phase, &outcome.results);
         }
         report.phases.push(phase.clone());
-        report.results.extend(results);
+        report.results.extend(outcome.results);
         let _ = tx.send(Event::PhaseFinished { phase: phase.clone() });
-        if failed {
+        if outcome.stop {
             break;
         }
     }
@@ -92,7 +131,11 @@ async fn connect_all(
                 connected.push(c);
                 continue;
             }
-            Ok((_, Err((m, e)))) => NodeResult::failed(&m.node, "connect", e, std::time::Duration::ZERO),
+            Ok((_, Err((m, e, retries)))) => {
+                let mut r = NodeResult::failed(&m.node, "connect", e, std::time::Duration::ZERO);
+                r.retries = retries;
+                r
+            }
             Err(e) => match names.get(&e.id()) {
                 Some(node) => {
                     NodeResult::failed(node, "connect", format!("connecting panicked: {e}"), Default::default())
@@ -128,16 +171,12 @@ fn world_of(connected: &[Connected], o: &RunOptions) -> World {
 /// Runs `phase` on the members that have it (targets; every member for `settings`): groups
 /// side by side, each group's batches one after another. Publishes settings and records flags
 /// into `world`. `None` when no member has the phase.
-async fn run_phase(
-    phase: &str,
-    connected: &[Connected],
-    world: &mut World,
-    o: &Arc<RunOptions>,
-    limits: &Limits,
-    tx: &mpsc::UnboundedSender<Event>,
-) -> Option<Vec<NodeResult>> {
+async fn run_phase(phase: &str, connected: &[&Connected], world: &mut World, rc: &RunCtx<'_>) -> Option<PhaseOutcome> {
+    let (o, limits, tx) = (rc.o, rc.limits, rc.tx);
     let mut by_group: BTreeMap<&str, Vec<&Connected>> = BTreeMap::new();
-    for c in connected.iter().filter(|c| (c.member.target || phase == SETTINGS) && c.member.spec.has_phase(phase)) {
+    for c in
+        connected.iter().copied().filter(|c| (c.member.target || phase == SETTINGS) && c.member.spec.has_phase(phase))
+    {
         by_group.entry(c.member.group.name()).or_default().push(c);
     }
     if by_group.is_empty() {
@@ -177,19 +216,24 @@ async fn run_phase(
             handshakes: limits.handshakes.clone(),
             limit: plan.limit,
             tx: tx.clone(),
+            meta,
+            deadline: rc.deadline,
         };
         groups.spawn(run_batches(ctx, batches, plan.flag));
     }
+    let mut stop = false;
     while let Some(r) = groups.join_next().await {
         // Group tasks catch their nodes' panics, so a join error means a bug in the runner.
-        let Ok((flag, outs)) = r else { continue };
-        for (node, service, out) in outs {
-            record(world, &node, &service, flag.as_deref(), &out, o).await;
+        let Ok(g) = r else { continue };
+        stop |= g.stop;
+        for (node, service, out) in g.outs {
+            record(world, &node, &service, g.flag.as_deref(), &out, o).await;
             results.push(out.result);
         }
+        results.extend(g.not_run);
     }
     results.sort_by(|a, b| a.node.cmp(&b.node));
-    Some(results)
+    Some(PhaseOutcome { results, stop })
 }
 
 /// Publishes a node's settings and, when its phase succeeded, sets the phase's flag on it
@@ -223,19 +267,50 @@ struct GroupCtx {
     handshakes: Arc<Semaphore>,
     limit: Option<Arc<Semaphore>>,
     tx: mpsc::UnboundedSender<Event>,
+    meta: PhaseMeta,
+    deadline: Option<(Instant, Duration)>,
 }
 
-type Outs = Vec<(Node, Arc<dyn ComputeService>, NodeOutcome)>;
+/// What one group's run of a phase produced.
+struct GroupOutcome {
+    /// The flag to set on nodes whose phase succeeded.
+    flag: Option<String>,
+    /// The nodes that ran, with their service and outcome.
+    outs: Vec<(Node, Arc<dyn ComputeService>, NodeOutcome)>,
+    /// Nodes of batches that never started, with the reason.
+    not_run: Vec<NodeResult>,
+    /// Does the operation stop after this phase?
+    stop: bool,
+}
 
-/// Runs one group's batches in order; a batch with a failed node stops the rolling run.
+/// Runs one group's batches in order. A batch whose failures exceed the phase's
+/// `max_fail_percentage` (any failure, by default) stops the rolling run and the operation; an
+/// interrupt or the deadline stops it before the next batch. Nodes of batches that did not start
+/// are reported as not run, with the reason.
 async fn run_batches(
     ctx: GroupCtx,
     batches: Vec<Vec<(Job, Arc<dyn ComputeService>)>>,
     flag: Option<String>,
-) -> (Option<String>, Outs) {
+) -> GroupOutcome {
     let ctx = Arc::new(ctx);
-    let mut outs = Vec::new();
+    let mut out = GroupOutcome { flag, outs: Vec::new(), not_run: Vec::new(), stop: false };
+    let mut why_not: Option<String> = None;
     for batch in batches {
+        if let Some(why) = why_not.clone().or_else(|| stop_reason(&ctx.o, ctx.deadline)) {
+            out.stop = true;
+            for (job, _) in batch {
+                let r = NodeResult::not_run(&job.target.node, &ctx.phase, format!("not run: {why}"));
+                let _ = ctx.tx.send(Event::NodeFinished {
+                    phase: ctx.phase.clone(),
+                    node: r.node.clone(),
+                    status: r.status,
+                });
+                out.not_run.push(r);
+            }
+            why_not = Some(why);
+            continue;
+        }
+        let size = batch.len();
         let mut set = JoinSet::new();
         let mut nodes = HashMap::new();
         for (job, service) in batch {
@@ -247,14 +322,14 @@ async fn run_batches(
                     Some(s) => s.clone().acquire_owned().await.ok(),
                     None => None,
                 };
-                job.run(&ctx.phase, &ctx.world, &ctx.o, &ctx.handshakes).await
+                job.run(&ctx.phase, &ctx.world, &ctx.o, &ctx.handshakes, ctx.deadline).await
             });
             nodes.insert(h.id(), (node, service));
         }
-        let mut batch_failed = false;
+        let mut failures = 0;
         while let Some(r) = set.join_next_with_id().await {
-            let (id, out) = match r {
-                Ok((id, out)) => (id, out),
+            let (id, node_out) = match r {
+                Ok((id, o)) => (id, o),
                 Err(e) => {
                     let Some((node, _)) = nodes.get(&e.id()) else { continue };
                     let error = format!("the node's task panicked: {e}");
@@ -266,14 +341,15 @@ async fn run_batches(
             let _ = ctx.tx.send(Event::NodeFinished {
                 phase: ctx.phase.clone(),
                 node: node.name.clone(),
-                status: out.result.status,
+                status: node_out.result.status,
             });
-            batch_failed |= out.result.is_failed();
-            outs.push((node, service, out));
+            failures += usize::from(node_out.result.is_failed());
+            out.outs.push((node, service, node_out));
         }
-        if batch_failed {
-            break;
+        if ctx.meta.stops_at(failures, size) {
+            out.stop = true;
+            why_not = Some(format!("an earlier batch failed ({failures} of {size} nodes)"));
         }
     }
-    (flag, outs)
+    out
 }

@@ -30,7 +30,7 @@ use tokio::task::JoinHandle;
 pub use connect::{ConnectError, detect_facts};
 pub(crate) use engine::run;
 pub use members::Member;
-pub use options::{PostPhaseHook, RunOptions};
+pub use options::{PostPhaseFn, PostPhaseHook, RunOptions, StopFlag};
 
 /// Progress of an operation.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,17 +116,31 @@ pub enum OperationError {
 pub struct Operation {
     task: JoinHandle<Result<Report, OperationError>>,
     events: mpsc::UnboundedReceiver<Event>,
+    stop: StopFlag,
 }
 
 impl Operation {
-    /// Starts `f` on the tokio runtime; `f` gets the event sender.
-    pub(crate) fn spawn<F, Fut>(f: F) -> Operation
+    /// Starts `f` on the tokio runtime; `f` gets the event sender. `stop` is the flag the
+    /// operation watches ([`RunOptions::stop`]).
+    pub(crate) fn spawn<F, Fut>(stop: StopFlag, f: F) -> Operation
     where
         F: FnOnce(mpsc::UnboundedSender<Event>) -> Fut,
         Fut: Future<Output = Result<Report, OperationError>> + Send + 'static,
     {
         let (tx, events) = mpsc::unbounded_channel();
-        Operation { task: tokio::spawn(f(tx)), events }
+        Operation { task: tokio::spawn(f(tx)), events, stop }
+    }
+
+    /// Asks the operation to stop gracefully: nothing new starts (no phase, batch or node
+    /// creation), running phases finish, connections close, and the report says what ran and
+    /// what did not. (Ctrl-C in an ops binary does this; a second one cancels.)
+    pub fn stop(&self) {
+        self.stop.stop();
+    }
+
+    /// A handle that can stop or cancel the operation from elsewhere (a signal handler).
+    pub fn handle(&self) -> OperationHandle {
+        OperationHandle { stop: self.stop.clone(), abort: self.task.abort_handle() }
     }
 
     /// The progress events (they end when the operation ends).
@@ -134,7 +148,8 @@ impl Operation {
         &mut self.events
     }
 
-    /// Cancels the operation: connections close, running scripts are abandoned.
+    /// Cancels the operation at once: running scripts are abandoned, connections close (their
+    /// masters are shut down as they are dropped).
     pub fn cancel(&self) {
         self.task.abort();
     }
@@ -164,6 +179,25 @@ impl Operation {
                 Err(OperationError::Timeout(limit))
             }
         }
+    }
+}
+
+/// Stops or cancels an [`Operation`] from elsewhere.
+#[derive(Debug, Clone)]
+pub struct OperationHandle {
+    stop: StopFlag,
+    abort: tokio::task::AbortHandle,
+}
+
+impl OperationHandle {
+    /// As [`Operation::stop`].
+    pub fn stop(&self) {
+        self.stop.stop();
+    }
+
+    /// As [`Operation::cancel`].
+    pub fn cancel(&self) {
+        self.abort.abort();
     }
 }
 

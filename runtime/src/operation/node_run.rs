@@ -11,7 +11,7 @@ use crate::transport::{AdminUser, ExecOutcome, Transport, TransportError};
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 /// What a node's phase produced besides its result.
@@ -30,7 +30,14 @@ pub(crate) struct Job {
 
 impl Job {
     /// Plans, connects (if needed) and runs the phase.
-    pub(crate) async fn run(self, phase: &str, world: &World, o: &RunOptions, handshakes: &Semaphore) -> NodeOutcome {
+    pub(crate) async fn run(
+        self,
+        phase: &str,
+        world: &World,
+        o: &RunOptions,
+        handshakes: &Semaphore,
+        deadline: Option<(Instant, Duration)>,
+    ) -> NodeOutcome {
         let started = Instant::now();
         let planned = match plan(&self.fns, &self.target, phase, world) {
             Ok(p) => p,
@@ -39,7 +46,8 @@ impl Job {
         let transport = match self.conns.get(&self.user, o, handshakes).await {
             Ok(t) => t,
             Err(e) => {
-                let result = NodeResult::failed(&self.target.node, phase, e, started.elapsed());
+                let mut result = NodeResult::failed(&self.target.node, phase, e, started.elapsed());
+                result.retries = self.conns.take_retries();
                 return NodeOutcome { result, published: planned.published };
             }
         };
@@ -49,7 +57,8 @@ impl Job {
         ro.state_dir.clone_from(&o.state_dir);
         let result = match render_phase(&actions, &self.target.os, &ro) {
             Ok(script) => {
-                execute(&self.target, phase, &script, transport.as_ref().as_ref(), &self.user, o, started).await
+                let limit = Limit::of(o.phase_timeout, deadline);
+                execute(&self.target, phase, &script, transport.as_ref().as_ref(), &self.user, limit, started).await
             }
             Err(e) => {
                 let error = format!("cannot render for {}: {e}", self.target.os);
@@ -98,14 +107,41 @@ pub(crate) fn plan(
     Ok(out)
 }
 
-/// Runs the phase script (within the phase timeout) and turns its records into the result.
+/// How long a phase script may run: the phase timeout, or what is left of the operation
+/// deadline, whichever ends first.
+#[derive(Clone, Copy)]
+struct Limit {
+    /// The time allowed.
+    allowed: Duration,
+    /// The message when it runs out.
+    what: &'static str,
+    /// The limit as configured (for the message).
+    configured: Duration,
+}
+
+impl Limit {
+    fn of(phase: Option<Duration>, deadline: Option<(Instant, Duration)>) -> Option<Limit> {
+        let p = phase.map(|d| Limit { allowed: d, what: "phase timeout", configured: d });
+        let d = deadline.map(|(at, d)| Limit {
+            allowed: at.saturating_duration_since(Instant::now()),
+            what: "operation deadline",
+            configured: d,
+        });
+        match (p, d) {
+            (Some(p), Some(d)) => Some(if d.allowed < p.allowed { d } else { p }),
+            (p, d) => p.or(d),
+        }
+    }
+}
+
+/// Runs the phase script (within its limit) and turns its records into the result.
 async fn execute(
     t: &Target,
     phase: &str,
     script: &PhaseScript,
     transport: &dyn Transport,
     user: &AdminUser,
-    o: &RunOptions,
+    limit: Option<Limit>,
     started: Instant,
 ) -> NodeResult {
     let mut parser = RecordParser::new(&script.nonce);
@@ -115,8 +151,10 @@ async fn execute(
         records.extend(parser.feed(chunk).into_iter().map(|e| (now, e)));
     };
     let run = transport.run(&script.text, user, &mut on_stdout);
-    let outcome = match o.phase_timeout {
-        Some(limit) => tokio::time::timeout(limit, run).await.unwrap_or(Err(TransportError::Timeout(limit))),
+    let outcome = match limit {
+        Some(l) => tokio::time::timeout(l.allowed, run)
+            .await
+            .unwrap_or(Err(TransportError::Timeout { what: l.what, limit: l.configured })),
         None => run.await,
     };
     let end = Instant::now();
@@ -148,6 +186,7 @@ fn collect(script: &PhaseScript, records: Vec<(Instant, Record)>, started: Insta
             stderr: String::new(),
             output: Vec::new(),
             duration_ms: 0,
+            retries: 0,
         })
         .collect();
     let mut done = false;
@@ -159,10 +198,11 @@ fn collect(script: &PhaseScript, records: Vec<(Instant, Record)>, started: Insta
                     r.output.extend(String::from_utf8_lossy(&text).lines().map(str::to_string));
                 }
             }
-            Record::Action { index, status, code } => {
+            Record::Action { index, status, code, retries } => {
                 if let Some(r) = results.get_mut(index.wrapping_sub(1)) {
                     r.status = status;
                     r.exit_code = Some(code);
+                    r.retries = retries;
                     r.duration_ms = u64::try_from(at.duration_since(last).as_millis()).unwrap_or(u64::MAX);
                 }
                 last = at;

@@ -24,8 +24,20 @@ pub struct RunOptions {
     /// At most this many SSH handshakes at once (default 20; sshd's `MaxStartups` defaults to 10
     /// unauthenticated connections per server, so one bastion wants less).
     pub handshake_concurrency: usize,
-    /// Each node's phase is cut off after this long.
+    /// Each node's OS probe is cut off after this long (default 20 s): a login that hangs
+    /// (a slow shell start-up, a stuck PAM module) fails its node, not the run.
+    pub probe_timeout: Duration,
+    /// Each node's phase is cut off after this long (default 30 min; `None`: no limit).
     pub phase_timeout: Option<Duration>,
+    /// The whole operation is cut off after this long (default: no limit): phases still running
+    /// then fail on their nodes, naming the deadline, and no later phase starts.
+    pub deadline: Option<Duration>,
+    /// Connection attempts after the first that failed for a transient cause (refused, timed
+    /// out, lost during the handshake), default 2; authentication and host key failures are
+    /// never retried.
+    pub connect_retries: u32,
+    /// The wait before the first connection retry, doubled before each next one (default 1 s).
+    pub connect_retry_delay: Duration,
     /// Detect the OS of nodes whose OS is not known (default on); a node that carries its OS
     /// (e.g. `os = "debian-12"` in an inventory) is not probed. Off, every node must carry it.
     pub os_detect: bool,
@@ -37,6 +49,26 @@ pub struct RunOptions {
     pub state_dir: String,
     /// Called after each phase with its results (Pallet's `:post-phase-f`).
     pub post_phase: Option<PostPhaseHook>,
+    /// Asks the operation to stop gracefully ([`super::Operation::stop`]): no new phase, batch or
+    /// node creation starts; running phases finish; the rest is reported as not run.
+    pub stop: StopFlag,
+}
+
+/// A graceful stop request, shared by an operation and whoever may interrupt it (a signal
+/// handler).
+#[derive(Debug, Clone, Default)]
+pub struct StopFlag(Arc<std::sync::atomic::AtomicBool>);
+
+impl StopFlag {
+    /// Requests the stop.
+    pub fn stop(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Was a stop requested?
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// A function called after each phase with the phase name and its node results.
@@ -68,12 +100,17 @@ impl Default for RunOptions {
             ssh: SshOptions::default(),
             concurrency: 100,
             handshake_concurrency: 20,
-            phase_timeout: None,
+            probe_timeout: Duration::from_secs(20),
+            phase_timeout: Some(Duration::from_secs(30 * 60)),
+            deadline: None,
+            connect_retries: 2,
+            connect_retry_delay: Duration::from_secs(1),
             os_detect: true,
             consider_groups: Vec::new(),
             check: false,
             state_dir: "/var/lib/pallet".to_string(),
             post_phase: None,
+            stop: StopFlag::default(),
         }
     }
 }

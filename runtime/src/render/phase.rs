@@ -141,6 +141,7 @@ fn prologue(o: &RenderOptions, os: &Os, count: usize) -> Script {
         fn p_checking() { [ $P_CHECK = 1 ]; }
         fn p_flag() { : > $P_T/flag.$1; }
         fn p_flagged() { [ -e $P_T/flag.$1 ]; }
+        fn p_retried() { echo >> $P_T/retries; }
         /// p_emit KIND INDEX FILE LIMIT: the last LIMIT bytes of FILE as a block framed by length.
         fn p_emit() {
             tail -c $4 $3 > $P_T/emit;
@@ -152,10 +153,12 @@ fn prologue(o: &RenderOptions, os: &Os, count: usize) -> Script {
         fn p_done() {
             p_rc=$2;
             if [ $p_rc -ne 0 ] { p_st=failed; } else if [ -e $P_T/changed ] { p_st=changed; } else { p_st=ok; }
-            rm -f $P_T/changed;
+            p_retries=0;
+            if [ -e $P_T/retries ] { p_retries=$(wc -l < $P_T/retries | tr -d " "); }
+            rm -f $P_T/changed $P_T/retries;
             if [ -s $P_T/out ] { p_emit out $1 $P_T/out 1048576; }
             if [ -s $P_T/err ] { p_emit stderr $1 $P_T/err 4000; }
-            printf "%s %s %s %s\\n" $P_N $1 $p_st $p_rc;
+            printf "%s %s %s %s %s\\n" $P_N $1 $p_st $p_rc $p_retries;
             [ $p_rc -eq 0 ];
         }
     }

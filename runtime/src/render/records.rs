@@ -8,7 +8,7 @@
 //! ```text
 //! <nonce> out <index> <length>        then exactly <length> bytes: the action's stdout, then \n
 //! <nonce> stderr <index> <length>     then exactly <length> bytes: the tail of its stderr, then \n
-//! <nonce> <index> ok|changed|failed <exit code>
+//! <nonce> <index> ok|changed|failed <exit code> <retries>
 //! <nonce> flag <name>                 (flags set during the phase, at the end)
 //! <nonce> done                        (the script reached its end)
 //! ```
@@ -43,6 +43,8 @@ pub enum Event {
         status: Status,
         /// Its exit code.
         code: i32,
+        /// How many times it retried.
+        retries: u32,
     },
     /// A flag set during the phase.
     Flag(String),
@@ -151,15 +153,21 @@ impl RecordParser {
                 }
                 _ => events.push(Event::Stray(line.to_vec())),
             },
-            [i, status, code] => {
+            [i, status, code] | [i, status, code, _] => {
+                let retries = match words.as_slice() {
+                    [_, _, _, r] => r.parse().ok(),
+                    _ => Some(0),
+                };
                 let status = match *status {
                     "ok" => Some(Status::Ok),
                     "changed" => Some(Status::Changed),
                     "failed" => Some(Status::Failed),
                     _ => None,
                 };
-                match (i.parse(), status, code.parse()) {
-                    (Ok(index), Some(status), Ok(code)) => events.push(Event::Action { index, status, code }),
+                match (i.parse(), status, code.parse(), retries) {
+                    (Ok(index), Some(status), Ok(code), Some(retries)) => {
+                        events.push(Event::Action { index, status, code, retries })
+                    }
                     _ => events.push(Event::Stray(line.to_vec())),
                 }
             }
@@ -184,13 +192,13 @@ mod tests {
 
     #[test]
     fn blocks_are_framed_by_length() {
-        let input = b"oops\nN1 out 1 23\nN1 2 ok 0\nfake\nN1 done\n\nN1 stderr 1 4\nwarn\nN1 1 changed 0\nN1 flag site\nN1 done\n";
+        let input = b"oops\nN1 out 1 23\nN1 2 ok 0\nfake\nN1 done\n\nN1 stderr 1 4\nwarn\nN1 1 changed 0 2\nN1 flag site\nN1 done\n";
         let expect = vec![
             Event::Stray(b"oops".to_vec()),
             // Record-looking text inside a block is the action's own output.
             Event::Output { index: 1, text: b"N1 2 ok 0\nfake\nN1 done\n".to_vec() },
             Event::Stderr { index: 1, text: b"warn".to_vec() },
-            Event::Action { index: 1, status: Status::Changed, code: 0 },
+            Event::Action { index: 1, status: Status::Changed, code: 0, retries: 2 },
             Event::Flag("site".into()),
             Event::Done,
         ];

@@ -76,6 +76,10 @@ pub struct PhaseMeta {
     pub partition: Option<Partition>,
     /// At most this many nodes at once in this phase.
     pub concurrency: Option<usize>,
+    /// Ansible's `max_fail_percentage`: the share of a batch's nodes (of the phase's nodes,
+    /// without batches) that may fail before the operation stops; `None` (default) stops at the
+    /// first failure. Within it, later batches and phases go on without the failed nodes.
+    pub max_fail_percentage: Option<u8>,
 }
 
 impl PhaseMeta {
@@ -129,6 +133,21 @@ impl PhaseMeta {
         self
     }
 
+    /// Tolerates up to `percent` (0..=100, clamped) failed nodes per batch before stopping.
+    pub fn max_fail_percentage(mut self, percent: u8) -> Self {
+        self.max_fail_percentage = Some(percent.min(100));
+        self
+    }
+
+    /// Does a batch of `total` nodes with `failed` failures stop the operation?
+    pub fn stops_at(&self, failed: usize, total: usize) -> bool {
+        match self.max_fail_percentage {
+            _ if failed == 0 => false,
+            None => true,
+            Some(p) => failed * 100 > usize::from(p) * total.max(1),
+        }
+    }
+
     /// `self` with the fields `over` sets replaced.
     pub fn merge(&self, over: &PhaseMeta) -> PhaseMeta {
         PhaseMeta {
@@ -136,6 +155,7 @@ impl PhaseMeta {
             image_credentials: self.image_credentials || over.image_credentials,
             partition: over.partition.clone().or_else(|| self.partition.clone()),
             concurrency: over.concurrency.or(self.concurrency),
+            max_fail_percentage: over.max_fail_percentage.or(self.max_fail_percentage),
         }
     }
 }

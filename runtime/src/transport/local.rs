@@ -38,22 +38,47 @@ impl LocalTransport {
         on_stdout: &mut (dyn FnMut(&[u8]) + Send),
     ) -> Result<ExecOutcome, TransportError> {
         let spawn_err = |e: std::io::Error| TransportError::Spawn { what: "sh".into(), message: e.to_string() };
+        // A process group of its own: a Ctrl-C at the terminal lets the running phase finish;
+        // cancelling the operation kills the whole group (the script and what it started).
         let mut child = tokio::process::Command::new("sh")
             .arg("-c")
             .arg(bootstrap_command(script.len(), user)?)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .map_err(spawn_err)?;
+        let mut group = child.id().map(GroupGuard);
         let missing = || TransportError::Spawn { what: "sh".into(), message: "a standard stream is not piped".into() };
         let stdin = child.stdin.take().ok_or_else(missing)?;
         let stdout = child.stdout.take().ok_or_else(missing)?;
         let stderr = child.stderr.take().ok_or_else(missing)?;
         let err = drive(stdin, stdout, stderr, bootstrap_stdin(script, user), on_stdout).await.map_err(spawn_err)?;
         let status = child.wait().await.map_err(spawn_err)?;
+        // Finished on its own: what it started in the background (a daemon) stays.
+        if let Some(g) = group.as_mut() {
+            g.0 = 0;
+        }
         Ok(ExecOutcome { exit_code: status.code(), stderr: err })
+    }
+}
+
+/// Kills a process group when dropped before the script finished (a cancelled or timed-out
+/// local phase).
+struct GroupGuard(u32);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if self.0 == 0 {
+            return;
+        }
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
     }
 }
 

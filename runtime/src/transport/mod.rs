@@ -131,10 +131,12 @@ pub struct ExecOutcome {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TransportError {
     /// No connection: refused, timed out, no route, host key or authentication failure.
-    #[error("cannot connect to {target}: {message}")]
+    #[error("cannot connect to {target}: {cause}: {message}")]
     Connect {
         /// `user@host:port`.
         target: String,
+        /// Why, as far as the message tells.
+        cause: ConnectCause,
         /// What ssh said.
         message: String,
     },
@@ -155,11 +157,80 @@ pub enum TransportError {
         message: String,
     },
     /// The run took longer than allowed.
-    #[error("timed out after {0:?}")]
-    Timeout(Duration),
+    #[error("stopped: the {what} of {limit:?} passed")]
+    Timeout {
+        /// Which limit (`phase timeout`, `operation deadline`).
+        what: &'static str,
+        /// The limit as configured.
+        limit: Duration,
+    },
     /// The admin user cannot be used as given (e.g. a NUL in a name).
     #[error("invalid admin user: {0}")]
     InvalidUser(String),
+}
+
+/// Why a connection could not be made, read from the SSH client's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectCause {
+    /// The host name does not resolve.
+    #[error("the host name does not resolve")]
+    NameResolution,
+    /// Nothing listens on the port.
+    #[error("connection refused")]
+    Refused,
+    /// No answer in time (TCP connect or SSH handshake).
+    #[error("timed out")]
+    TimedOut,
+    /// No route to the host or network.
+    #[error("no route to the host")]
+    Unreachable,
+    /// The peer closed the connection during the handshake.
+    #[error("closed during the handshake")]
+    Closed,
+    /// The host's key differs from the one on record (a reinstalled host, or an attack).
+    #[error("the host key CHANGED")]
+    HostKeyChanged,
+    /// The host's key is not known and the policy does not accept new ones.
+    #[error("the host key is unknown")]
+    HostKeyUnknown,
+    /// The server refused the user's key or credentials.
+    #[error("authentication failed")]
+    Authentication,
+    /// Anything else.
+    #[error("connection failed")]
+    Other,
+}
+
+impl ConnectCause {
+    /// Reads the cause from an SSH client error message.
+    pub fn classify(message: &str) -> ConnectCause {
+        let m = message.to_ascii_lowercase();
+        let has = |needle: &str| m.contains(needle);
+        if has("identification has changed") || has("host key for") && has("has changed") {
+            ConnectCause::HostKeyChanged
+        } else if has("host key verification failed") || has("host key is known") {
+            ConnectCause::HostKeyUnknown
+        } else if has("could not resolve hostname") || has("name or service not known") || has("name resolution") {
+            ConnectCause::NameResolution
+        } else if has("connection refused") {
+            ConnectCause::Refused
+        } else if has("timed out") || has("no answer within") {
+            ConnectCause::TimedOut
+        } else if has("no route to host") || has("network is unreachable") {
+            ConnectCause::Unreachable
+        } else if has("permission denied") || has("too many authentication failures") {
+            ConnectCause::Authentication
+        } else if has("connection closed") || has("connection reset") || has("kex_exchange_identification") {
+            ConnectCause::Closed
+        } else {
+            ConnectCause::Other
+        }
+    }
+
+    /// Is another attempt worth it (the cause may pass by itself)?
+    pub fn is_transient(self) -> bool {
+        matches!(self, ConnectCause::Refused | ConnectCause::TimedOut | ConnectCause::Closed)
+    }
 }
 
 /// A connection to one node that runs scripts. Open one with a [`Connector`].

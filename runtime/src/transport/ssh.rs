@@ -154,7 +154,11 @@ impl SshTransport {
         {
             return Ok(SshTransport { session, target, keep });
         }
-        let err = |message: String| TransportError::Connect { target: target.clone(), message };
+        let err = |message: String| TransportError::Connect {
+            target: target.clone(),
+            cause: super::ConnectCause::classify(&message),
+            message,
+        };
         std::fs::create_dir_all(&o.control_dir)
             .map_err(|e| err(format!("control directory {}: {e}", o.control_dir.display())))?;
         {

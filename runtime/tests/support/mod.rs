@@ -74,7 +74,7 @@ pub fn parse_output(out: &std::process::Output, nonce: &str) -> Run {
     };
     for e in events {
         match e {
-            Event::Action { index, status, code } => run.statuses.push((index, status.word().to_string(), code)),
+            Event::Action { index, status, code, .. } => run.statuses.push((index, status.word().to_string(), code)),
             Event::Stderr { index, text } => run.stderr.push((index, String::from_utf8_lossy(&text).into_owned())),
             Event::Output { text, .. } => run.output.extend(String::from_utf8_lossy(&text).lines().map(str::to_string)),
             Event::Stray(l) => run.stray.push(String::from_utf8_lossy(&l).into_owned()),
