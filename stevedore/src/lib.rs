@@ -243,7 +243,7 @@ macro_rules! script_fn {
 pub mod __private {
     pub use crate::dispatch::dispatch;
     pub use crate::script::{HeredocValue, ScriptBuf};
-    pub use pallet_macros::{script_fn_impl, script_impl};
     pub use stevedore_core::os::{Axis, Family, InitSystem, Packager, Selector};
     pub use stevedore_core::render::SpliceMode;
+    pub use stevedore_macros::{script_fn_impl, script_impl};
 }
