@@ -5,9 +5,10 @@ mod support;
 
 use pallet_runtime::action::*;
 use pallet_runtime::render::{RenderOptions, render_phase};
+use pallet_testkit::gate;
 use stevedore::functions::ServiceAction;
 use stevedore::os::Packager;
-use stevedore::{Os, gate, script};
+use stevedore::{Os, script};
 
 fn oses() -> Vec<Os> {
     [

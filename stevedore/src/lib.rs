@@ -6,7 +6,7 @@
 //! family, package manager or init system, chosen for each node when the script is
 //! [rendered](Script::render). [`functions`] is the library of such functions that pallet's
 //! actions stand on. The output is POSIX sh: deterministic, indented, and accepted by dash,
-//! bash, busybox sh and shellcheck (the [`gate`] checks exactly that in the test suite).
+//! bash, busybox sh and shellcheck (`pallet_testkit::gate` checks exactly that in the test suite).
 //!
 //! ```
 //! use stevedore::script;
@@ -21,7 +21,7 @@
 //!   apt-get install -y nginx
 //! fi
 //! ");
-//! # stevedore::gate::assert_passes(s.to_bytes().unwrap());
+//! # pallet_testkit::gate::assert_passes(s.to_bytes().unwrap());
 //! ```
 //!
 //! # Grammar
@@ -80,7 +80,7 @@
 //!     ;;
 //! esac
 //! "#);
-//! # stevedore::gate::assert_passes(s.to_bytes().unwrap());
+//! # pallet_testkit::gate::assert_passes(s.to_bytes().unwrap());
 //! ```
 //!
 //! ## Words
@@ -114,7 +114,7 @@
 //!   ping -c1 "$f" || true
 //! done
 //! "#);
-//! # stevedore::gate::assert_passes(s.to_bytes().unwrap());
+//! # pallet_testkit::gate::assert_passes(s.to_bytes().unwrap());
 //! ```
 //!
 //! ## Rust values
@@ -151,7 +151,7 @@
 //! fi
 //! echo '$(rm -rf /)' '$(rm -rf /)'
 //! "#);
-//! # stevedore::gate::assert_passes(s.to_bytes().unwrap());
+//! # pallet_testkit::gate::assert_passes(s.to_bytes().unwrap());
 //! ```
 //!
 //! ## Redirections and here-documents
@@ -165,7 +165,7 @@
 //! let motd = "Welcome to $(hostname)\n";
 //! let s = script! { cat << #motd >/etc/motd; };
 //! assert_eq!(s.to_text().unwrap(), "cat <<'EOF' >/etc/motd\nWelcome to $(hostname)\nEOF\n");
-//! # stevedore::gate::assert_passes(s.to_bytes().unwrap());
+//! # pallet_testkit::gate::assert_passes(s.to_bytes().unwrap());
 //! ```
 //!
 //! ## Limits of Rust's lexer
@@ -198,7 +198,7 @@
 //!     s.render_text(&Os::parse("alpine-3.20").unwrap()).unwrap(),
 //!     "rc-update add nginx default && rc-service nginx start || exit 1\n"
 //! );
-//! # stevedore::gate::assert_passes(s.render(&Os::parse("centos-6").unwrap()).unwrap());
+//! # pallet_testkit::gate::assert_passes(s.render(&Os::parse("centos-6").unwrap()).unwrap());
 //! ```
 //!
 //! Arms are named after OS families (`debian`, `ubuntu`, `rhel`, `centos`, `rocky`, `alma`,
@@ -212,7 +212,6 @@
 
 pub mod dispatch;
 pub mod functions;
-pub mod gate;
 pub mod interpolate;
 pub mod os;
 pub mod script;

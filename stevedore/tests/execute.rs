@@ -1,8 +1,9 @@
 //! Rendered constructs are executed, not only parsed: each script runs in dash, busybox sh and
 //! bash and must print exactly the expected output.
 
+use pallet_testkit::gate;
 use std::process::Command;
-use stevedore::{Script, gate, script};
+use stevedore::{Script, script};
 
 fn run_everywhere(s: &Script, expected: &str) {
     let text = s.to_bytes().expect("static script");

@@ -1,8 +1,9 @@
 //! Every script function of the core library, rendered for every OS family: snapshot-tested and
 //! run through the shell gate (dash, bash, busybox sh, shellcheck).
 
+use pallet_testkit::gate;
 use stevedore::functions::*;
-use stevedore::{Os, Script, gate};
+use stevedore::{Os, Script};
 
 fn oses() -> Vec<Os> {
     [
