@@ -201,13 +201,46 @@
 //! # pallet_testkit::gate::assert_passes(s.render(&Os::parse("centos-6").unwrap()).unwrap());
 //! ```
 //!
-//! Arms are named after OS families (`debian`, `ubuntu`, `rhel`, `centos`, `rocky`, `alma`,
-//! `fedora`, `amazon`, `alpine`, `arch`, `opensuse`), package managers (`apt`, `dnf`, `yum`,
-//! `apk`, `pacman`, `zypper`) or init systems (`systemd`, `openrc`, `sysvinit`); `a | b => {}`
-//! shares an arm. All arms of a function use one of these axes. Without a `_` arm every name of
-//! the axis must have an arm, or compilation fails listing the missing ones. Every arm is parsed
-//! and rendered at compile time; the node's [`Os`] picks one when the script is rendered, and an
-//! OS without an arm (say, an unknown distribution) is an error naming the function and the OS.
+//! Arms are named after one of four axes, all read from the OS table in `stevedore-core`
+//! ([`os::FAMILIES`]):
+//!
+//! | axis | arm names |
+//! |---|---|
+//! | OS family | [`os::Family`]: `debian`, `ubuntu`, `rhel`, `rocky`, `alpine`, ... |
+//! | | [`os::FamilyGroup`]: `debian_like`, `rhel_like`, `el`, `suse_like`, `arch_like`, `alpine_like` |
+//! | package manager | [`os::Packager`]: `apt`, `dnf`, `yum`, `apk`, `pacman`, `zypper` |
+//! | init system | [`os::InitSystem`]: `systemd`, `openrc`, `sysvinit` |
+//! | user-management flavour | [`os::UserManagement`]: `shadow`, `shadow_short`, `busybox` |
+//!
+//! The rules, each checked at compile time with an error at the offending name:
+//!
+//! - `a | b => { ... }` shares an arm; all arms of a function name one axis;
+//! - a name may have one arm only (a family given twice is an error);
+//! - a family group's arm covers every family in the group, and a family's own arm beats it;
+//!   two groups that share a family (`rhel_like` and `el`) cannot both have arms;
+//! - without a `_` arm every value of the axis must be covered (by its own arm or its group's),
+//!   or compilation fails listing the missing ones.
+//!
+//! Every arm is parsed and rendered at compile time; the node's [`Os`] picks one when the script
+//! is rendered, and an OS without an arm (say, an unknown distribution) is an error naming the
+//! function and the OS.
+//!
+//! ```
+//! use stevedore::{script_fn, Os};
+//! script_fn! {
+//!     /// Adds the EPEL repository where there is one.
+//!     pub fn add_epel() {
+//!         el => { dnf install -y epel-release; }
+//!         rhel => { dnf install -y "https://dl.fedoraproject.org/pub/epel/epel-release-latest-9.noarch.rpm"; }
+//!         _ => { :; }
+//!     }
+//! }
+//! let on = |spec: &str| add_epel().render_text(&Os::parse(spec).unwrap()).unwrap();
+//! assert_eq!(on("rocky-9"), "dnf install -y epel-release\n");
+//! assert!(on("rhel-9").contains("epel-release-latest-9"));
+//! assert_eq!(on("fedora-40"), ":\n");
+//! # pallet_testkit::gate::assert_passes(on("rhel-9"));
+//! ```
 #![warn(missing_docs)]
 
 pub mod dispatch;
@@ -242,7 +275,7 @@ macro_rules! script_fn {
 pub mod __private {
     pub use crate::dispatch::dispatch;
     pub use crate::script::{HeredocValue, ScriptBuf};
-    pub use stevedore_core::os::{Axis, Family, InitSystem, Packager, Selector};
+    pub use stevedore_core::os::{Axis, Family, FamilyGroup, InitSystem, Packager, Selector, UserManagement};
     pub use stevedore_core::render::SpliceMode;
     pub use stevedore_macros::{script_fn_impl, script_impl};
 }
