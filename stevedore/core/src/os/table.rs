@@ -160,6 +160,17 @@ os_table! {
         users: ShadowShort,
         ec2_image: "alma*{version}*",
     }
+    /// Oracle Linux.
+    Oracle = "oracle" {
+        ids: ["ol", "oracle"],
+        like: [],
+        groups: [RhelLike, El],
+        packager: [Yum, "8" => Dnf],
+        init: [Sysvinit, "7" => Systemd],
+        sh: Bash,
+        users: ShadowShort,
+        ec2_image: "OL{version}*",
+    }
     /// Fedora.
     Fedora = "fedora" {
         ids: ["fedora"],
