@@ -127,10 +127,13 @@
 //! - `Vec`, slices, arrays, `Option` and `BTreeSet` of text-like values become one word per item
 //!   (none when empty);
 //! - a [`Script`] is spliced as code: as statements when it stands alone, inline in a command
-//!   line (a multi-statement fragment is wrapped in `{ }`).
+//!   line (a multi-statement fragment is wrapped in `{ }`);
+//! - a [`ShellVar`] is the run-time value of a shell variable as one word (`"$name"`): the way to
+//!   hand a script function a path only the running script knows.
 //!
-//! Inside a larger word (`/etc/#name.conf`) the value must be text-like; anything else is a
-//! compile error at the value. A value holding a NUL byte, which no shell word can carry, makes
+//! Inside a larger word (`/etc/#name.conf`) the value must be text-like; a redirection target
+//! that is one `#value` (`> #path`) must be one word ([`OneWord`]: text-like or a [`ShellVar`]);
+//! anything else is a compile error at the value. A value holding a NUL byte, which no shell word can carry, makes
 //! the script carry [`ScriptError::Nul`]: rendering fails instead of cutting the script short.
 //!
 //! ```
@@ -249,7 +252,7 @@ pub mod interpolate;
 pub mod os;
 pub mod script;
 
-pub use interpolate::{Interpolate, ShellWord};
+pub use interpolate::{Interpolate, OneWord, ShellVar, ShellWord};
 pub use os::Os;
 pub use script::{HeredocValue, Script, ScriptBuf, ScriptError};
 pub use stevedore_core::{ir, quote, render};
