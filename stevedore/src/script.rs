@@ -232,14 +232,12 @@ impl Script {
     /// The statements of all `scripts`, in order.
     pub fn join<'a>(scripts: impl IntoIterator<Item = &'a Script>) -> Script {
         let mut out = Script::new();
-        let mut n = 0;
-        for s in scripts {
+        for (n, s) in scripts.into_iter().enumerate() {
             if n == 0 {
                 out = s.clone();
             } else {
                 out.push(s);
             }
-            n += 1;
         }
         out
     }
@@ -270,7 +268,7 @@ impl fmt::Display for Script {
         for s in &self.segments {
             match s {
                 Segment::Text(t) => f.write_str(&String::from_utf8_lossy(t))?,
-                Segment::Dispatch { call, .. } => write!(f, "# {}(...) per {}\n", call.function, axis_word(call.axis))?,
+                Segment::Dispatch { call, .. } => writeln!(f, "# {}(...) per {}", call.function, axis_word(call.axis))?,
             }
         }
         Ok(())
@@ -434,10 +432,10 @@ impl ScriptBuf {
         }
         if n == 0 && matches!(mode, SpliceMode::Inline { .. }) {
             // No words: drop the separator written before them.
-            if let Some(Segment::Text(t)) = self.segments.last_mut() {
-                if t.last() == Some(&b' ') {
-                    t.pop();
-                }
+            if let Some(Segment::Text(t)) = self.segments.last_mut()
+                && t.last() == Some(&b' ')
+            {
+                t.pop();
             }
         }
     }

@@ -29,10 +29,10 @@ use tokens::Cursor;
 /// `($crate)`); without it the path is `::stevedore`.
 pub fn split_crate_path(input: TokenStream) -> (TokenStream, TokenStream) {
     let mut iter = input.clone().into_iter();
-    if let Some(TokenTree::Group(g)) = iter.next() {
-        if g.delimiter() == Delimiter::Parenthesis {
-            return (g.stream(), iter.collect());
-        }
+    if let Some(TokenTree::Group(g)) = iter.next()
+        && g.delimiter() == Delimiter::Parenthesis
+    {
+        return (g.stream(), iter.collect());
     }
     (quote!(::stevedore), input)
 }
