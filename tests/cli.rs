@@ -109,7 +109,7 @@ fn plan_for_the_quickstart_matches_the_snapshot_and_passes_the_gate() {
     assert_eq!(scripts.len(), 6, "bootstrap + configure for web-1, web-2, db-1");
     for s in scripts {
         let body: String = s.lines().skip(1).filter(|l| !l.starts_with("#   ")).map(|l| format!("{l}\n")).collect();
-        stevedore::gate::assert_passes(body);
+        pallet_testkit::gate::assert_passes(body);
     }
     // `script` renders the same scripts without the action lists, for any OS.
     let o = run("quickstart", &["script", "--os", "ubuntu-24.04", "--group", "db", "--phase", "configure"], None);

@@ -179,12 +179,8 @@ impl Ec2 {
             ))
         })?;
         let version = spec.image.os_version_matches.clone().unwrap_or_default();
-        let pattern = match family.name() {
-            "debian" => format!("debian-{version}*"),
-            "ubuntu" => format!("ubuntu/images/*ubuntu-*-{version}*"),
-            "amazon" => "al2023-ami-*".to_string(),
-            other => format!("{other}*{version}*"),
-        };
+        // The image name filter is a column of stevedore's OS table.
+        let pattern = family.ec2_image_pattern(&version);
         let mut req = self.client.describe_images().filters(Filter::builder().name("name").values(&pattern).build());
         if let Some(o) = &self.image_owner {
             req = req.owners(o);

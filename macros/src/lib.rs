@@ -1,22 +1,11 @@
-//! Procedural macros of pallet. Internal: use them through `stevedore` or `pallet`, whose
+//! Procedural macros of pallet's specs and plans. Internal: use them through `pallet`, whose
 //! `macro_rules!` wrappers pass the runtime crate's path as the first token group.
 //!
-//! Each entry point only converts token streams; parsing, validation, rendering and expansion
-//! live in `stevedore-dsl`, a plain library with ordinary unit tests.
+//! Each entry point only converts token streams; parsing, validation and expansion live in
+//! `pallet-runtime-dsl`, a plain library with ordinary unit tests. The shell macros (`script!`,
+//! `script_fn!`) are in `stevedore-macros`.
 
 use proc_macro::TokenStream;
-
-/// `script!` expansion. Input: `(crate path) script...`.
-#[proc_macro]
-pub fn script_impl(input: TokenStream) -> TokenStream {
-    stevedore_dsl::script(input.into()).into()
-}
-
-/// `script_fn!` expansion. Input: `(crate path) fn items...`.
-#[proc_macro]
-pub fn script_fn_impl(input: TokenStream) -> TokenStream {
-    stevedore_dsl::script_fn(input.into()).into()
-}
 
 /// `plan_fn!` expansion. Input: `(crate path) fn items...`.
 #[proc_macro]

@@ -154,7 +154,7 @@ mod tests {
     #[test]
     fn probe_runs_here_and_parses() {
         let script = probe_script(false);
-        stevedore::gate::assert_passes(&script);
+        pallet_testkit::gate::assert_passes(&script);
         let out = std::process::Command::new("sh").arg("-c").arg(String::from_utf8(script).unwrap()).output().unwrap();
         let facts = parse_probe(&out.stdout).unwrap();
         assert!(facts.os.family.is_some(), "{facts:?}");

@@ -5,26 +5,14 @@ mod support;
 
 use pallet_runtime::action::*;
 use pallet_runtime::render::{RenderOptions, render_phase};
+use pallet_testkit::gate;
 use stevedore::functions::ServiceAction;
 use stevedore::os::Packager;
-use stevedore::{Os, gate, script};
+use stevedore::{Os, script};
 
+/// The shared OS list of the test suite (`pallet_testkit::os::ALL`).
 fn oses() -> Vec<Os> {
-    [
-        "debian-12",
-        "ubuntu-24.04",
-        "rhel-9",
-        "centos-7",
-        "centos-6",
-        "fedora-40",
-        "amazon-2023",
-        "alpine-3.20",
-        "arch",
-        "opensuse-15.6",
-    ]
-    .iter()
-    .map(|s| Os::parse(s).unwrap())
-    .collect()
+    pallet_testkit::os::ALL.iter().map(|s| Os::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))).collect()
 }
 
 fn catalogue() -> Vec<(&'static str, Vec<Box<dyn Action>>)> {

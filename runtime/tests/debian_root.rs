@@ -133,7 +133,7 @@ fn packages_users_sudoers_keys_and_services_in_debian() {
     let render = |actions: &[Box<dyn Action>]| {
         let o = pallet_runtime::render::RenderOptions::new("configure", "debian-root");
         let p = pallet_runtime::render::render_phase(actions, &os, &o).unwrap();
-        stevedore::gate::assert_passes(&p.text);
+        pallet_testkit::gate::assert_passes(&p.text);
         p
     };
 

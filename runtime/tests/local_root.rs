@@ -263,6 +263,49 @@ fn url_content_is_checked_against_its_sha256() {
     assert_eq!(std::fs::read(&path).unwrap(), body);
 }
 
+#[test]
+fn archives_from_a_url_and_a_local_file_are_unpacked_once() {
+    let root = tempfile_dir("archive");
+    let state = p(&root, "state");
+    std::fs::create_dir_all(root.join("src/app-1.0")).unwrap();
+    std::fs::write(root.join("src/app-1.0/README"), "hello\n").unwrap();
+    let tarball = root.join("app.tar.gz");
+    let tar = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(root.join("src"))
+        .arg("app-1.0")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let bytes: &'static [u8] = Box::leak(std::fs::read(&tarball).unwrap().into_boxed_slice());
+    let sha = pallet_runtime_sha256(bytes);
+    let url = serve(bytes, 1);
+    let (from_url, from_file) = (p(&root, "opt/from-url"), p(&root, "opt/from-file"));
+    let acts = || {
+        actions![
+            remote_directory(from_url.clone()).url(url.clone(), sha.clone()).strip_components(1),
+            remote_directory(from_file.clone()).local_file(&tarball).strip_components(1),
+        ]
+    };
+    let first = run_actions(&acts(), &os(), &state, false, None);
+    assert!(first.all("changed"), "{first:?}");
+    for dir in [&from_url, &from_file] {
+        assert_eq!(std::fs::read_to_string(format!("{dir}/README")).unwrap(), "hello\n");
+    }
+    // Unpacked already: nothing downloaded (the server answers once), nothing changed.
+    let second = run_actions(&acts(), &os(), &state, false, None);
+    assert!(second.all("ok"), "{second:?}");
+    // A wrong checksum fails the action before anything is unpacked.
+    let bad_dir = p(&root, "opt/bad");
+    let wrong: Box<dyn Action> = Box::new(remote_directory(bad_dir.clone()).url(serve(bytes, 1), "0".repeat(64)));
+    let bad = run_actions(std::slice::from_ref(&wrong), &os(), &state, false, None);
+    assert_eq!(bad.status_of(1), "failed", "{bad:?}");
+    assert!(bad.stderr.iter().any(|(_, e)| e.contains("checksum mismatch")), "{bad:?}");
+    assert!(!Path::new(&bad_dir).exists());
+}
+
 fn pallet_runtime_sha256(data: &[u8]) -> String {
     let out = std::process::Command::new("sha256sum")
         .stdin(std::process::Stdio::piped())

@@ -1,5 +1,6 @@
-//! How Rust values enter scripts: [`ShellWord`] for text-like values (always one quoted word) and
-//! [`Interpolate`] for everything `#value` accepts (text, lists of words, script fragments).
+//! How Rust values enter scripts: [`ShellWord`] for text-like values (always one quoted word),
+//! [`Interpolate`] for everything `#value` accepts (text, lists of words, script fragments), and
+//! [`OneWord`] for what a script function takes as one argument word: text or a [`ShellVar`].
 
 use crate::script::{Script, ScriptBuf};
 use std::borrow::Cow;
@@ -135,3 +136,67 @@ impl Interpolate for &Script {
         out.push_script(self, mode);
     }
 }
+
+/// A shell variable as one word: `"$name"`, double-quoted, so it is neither split nor globbed.
+/// For values only the running script knows (a temporary path, a loop variable) where a script
+/// function takes a word ([`OneWord`]); inside `script!` write `$name` instead.
+///
+/// ```
+/// use stevedore::{ShellVar, script};
+/// let tmp = ShellVar::new("p_tmp");
+/// let s = script! { p_tmp=$(mktemp); cp /etc/hosts #tmp; sort -o #tmp < #tmp; };
+/// assert_eq!(s.to_text().unwrap(), "p_tmp=\"$(mktemp)\"\ncp /etc/hosts \"$p_tmp\"\nsort -o \"$p_tmp\" <\"$p_tmp\"\n");
+/// # pallet_testkit::gate::assert_passes(s.to_bytes().unwrap());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellVar {
+    name: String,
+}
+
+impl ShellVar {
+    /// The variable `name`.
+    ///
+    /// # Panics
+    /// When `name` is not a shell variable name (a letter or `_`, then letters, digits or `_`):
+    /// variable names are the program's own text, never data.
+    pub fn new(name: impl Into<String>) -> ShellVar {
+        let name = name.into();
+        let mut bytes = name.bytes();
+        let valid = bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        assert!(valid, "`{name}` is not a shell variable name");
+        ShellVar { name }
+    }
+
+    /// The variable's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Interpolate for ShellVar {
+    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
+        out.push_shell_word(format!("\"${}\"", self.name).as_bytes(), mode);
+    }
+}
+
+impl Interpolate for &ShellVar {
+    fn interpolate(&self, out: &mut ScriptBuf, mode: SpliceMode) {
+        (**self).interpolate(out, mode);
+    }
+}
+
+/// A value that is exactly one shell word: any text-like value ([`ShellWord`], quoted) or a
+/// [`ShellVar`] (its run-time value). Script functions take it for arguments, such as paths, that
+/// the caller may know only when the script runs; a redirection target that is one `#value`
+/// (`> #path`) takes it too.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be one shell word",
+    label = "expected text (a string, path, number or address) or a ShellVar",
+    note = "lists and script fragments can only stand alone as `#value` in a command line"
+)]
+pub trait OneWord: Interpolate {}
+
+impl<T: ShellWord + ?Sized> OneWord for T {}
+impl OneWord for ShellVar {}
+impl OneWord for &ShellVar {}

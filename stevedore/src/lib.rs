@@ -6,7 +6,7 @@
 //! family, package manager or init system, chosen for each node when the script is
 //! [rendered](Script::render). [`functions`] is the library of such functions that pallet's
 //! actions stand on. The output is POSIX sh: deterministic, indented, and accepted by dash,
-//! bash, busybox sh and shellcheck (the [`gate`] checks exactly that in the test suite).
+//! bash, busybox sh and shellcheck (`pallet_testkit::gate` checks exactly that in the test suite).
 //!
 //! ```
 //! use stevedore::script;
@@ -21,7 +21,7 @@
 //!   apt-get install -y nginx
 //! fi
 //! ");
-//! # stevedore::gate::assert_passes(s.to_bytes().unwrap());
+//! # pallet_testkit::gate::assert_passes(s.to_bytes().unwrap());
 //! ```
 //!
 //! # Grammar
@@ -80,7 +80,7 @@
 //!     ;;
 //! esac
 //! "#);
-//! # stevedore::gate::assert_passes(s.to_bytes().unwrap());
+//! # pallet_testkit::gate::assert_passes(s.to_bytes().unwrap());
 //! ```
 //!
 //! ## Words
@@ -114,7 +114,7 @@
 //!   ping -c1 "$f" || true
 //! done
 //! "#);
-//! # stevedore::gate::assert_passes(s.to_bytes().unwrap());
+//! # pallet_testkit::gate::assert_passes(s.to_bytes().unwrap());
 //! ```
 //!
 //! ## Rust values
@@ -127,10 +127,13 @@
 //! - `Vec`, slices, arrays, `Option` and `BTreeSet` of text-like values become one word per item
 //!   (none when empty);
 //! - a [`Script`] is spliced as code: as statements when it stands alone, inline in a command
-//!   line (a multi-statement fragment is wrapped in `{ }`).
+//!   line (a multi-statement fragment is wrapped in `{ }`);
+//! - a [`ShellVar`] is the run-time value of a shell variable as one word (`"$name"`): the way to
+//!   hand a script function a path only the running script knows.
 //!
-//! Inside a larger word (`/etc/#name.conf`) the value must be text-like; anything else is a
-//! compile error at the value. A value holding a NUL byte, which no shell word can carry, makes
+//! Inside a larger word (`/etc/#name.conf`) the value must be text-like; a redirection target
+//! that is one `#value` (`> #path`) must be one word ([`OneWord`]: text-like or a [`ShellVar`]);
+//! anything else is a compile error at the value. A value holding a NUL byte, which no shell word can carry, makes
 //! the script carry [`ScriptError::Nul`]: rendering fails instead of cutting the script short.
 //!
 //! ```
@@ -151,7 +154,7 @@
 //! fi
 //! echo '$(rm -rf /)' '$(rm -rf /)'
 //! "#);
-//! # stevedore::gate::assert_passes(s.to_bytes().unwrap());
+//! # pallet_testkit::gate::assert_passes(s.to_bytes().unwrap());
 //! ```
 //!
 //! ## Redirections and here-documents
@@ -165,7 +168,7 @@
 //! let motd = "Welcome to $(hostname)\n";
 //! let s = script! { cat << #motd >/etc/motd; };
 //! assert_eq!(s.to_text().unwrap(), "cat <<'EOF' >/etc/motd\nWelcome to $(hostname)\nEOF\n");
-//! # stevedore::gate::assert_passes(s.to_bytes().unwrap());
+//! # pallet_testkit::gate::assert_passes(s.to_bytes().unwrap());
 //! ```
 //!
 //! ## Limits of Rust's lexer
@@ -198,26 +201,58 @@
 //!     s.render_text(&Os::parse("alpine-3.20").unwrap()).unwrap(),
 //!     "rc-update add nginx default && rc-service nginx start || exit 1\n"
 //! );
-//! # stevedore::gate::assert_passes(s.render(&Os::parse("centos-6").unwrap()).unwrap());
+//! # pallet_testkit::gate::assert_passes(s.render(&Os::parse("centos-6").unwrap()).unwrap());
 //! ```
 //!
-//! Arms are named after OS families (`debian`, `ubuntu`, `rhel`, `centos`, `rocky`, `alma`,
-//! `fedora`, `amazon`, `alpine`, `arch`, `opensuse`), package managers (`apt`, `dnf`, `yum`,
-//! `apk`, `pacman`, `zypper`) or init systems (`systemd`, `openrc`, `sysvinit`); `a | b => {}`
-//! shares an arm. All arms of a function use one of these axes. Without a `_` arm every name of
-//! the axis must have an arm, or compilation fails listing the missing ones. Every arm is parsed
-//! and rendered at compile time; the node's [`Os`] picks one when the script is rendered, and an
-//! OS without an arm (say, an unknown distribution) is an error naming the function and the OS.
+//! Arms are named after one of four axes, all read from the OS table in `stevedore-core`
+//! ([`os::FAMILIES`]):
+//!
+//! | axis | arm names |
+//! |---|---|
+//! | OS family | [`os::Family`]: `debian`, `ubuntu`, `rhel`, `rocky`, `alpine`, ... |
+//! | | [`os::FamilyGroup`]: `debian_like`, `rhel_like`, `el`, `suse_like`, `arch_like`, `alpine_like` |
+//! | package manager | [`os::Packager`]: `apt`, `dnf`, `yum`, `apk`, `pacman`, `zypper` |
+//! | init system | [`os::InitSystem`]: `systemd`, `openrc`, `sysvinit` |
+//! | user-management flavour | [`os::UserManagement`]: `shadow`, `shadow_short`, `busybox` |
+//!
+//! The rules, each checked at compile time with an error at the offending name:
+//!
+//! - `a | b => { ... }` shares an arm; all arms of a function name one axis;
+//! - a name may have one arm only (a family given twice is an error);
+//! - a family group's arm covers every family in the group, and a family's own arm beats it;
+//!   two groups that share a family (`rhel_like` and `el`) cannot both have arms;
+//! - without a `_` arm every value of the axis must be covered (by its own arm or its group's),
+//!   or compilation fails listing the missing ones.
+//!
+//! Every arm is parsed and rendered at compile time; the node's [`Os`] picks one when the script
+//! is rendered, and an OS without an arm (say, an unknown distribution) is an error naming the
+//! function and the OS.
+//!
+//! ```
+//! use stevedore::{script_fn, Os};
+//! script_fn! {
+//!     /// Adds the EPEL repository where there is one.
+//!     pub fn add_epel() {
+//!         el => { dnf install -y epel-release; }
+//!         rhel => { dnf install -y "https://dl.fedoraproject.org/pub/epel/epel-release-latest-9.noarch.rpm"; }
+//!         _ => { :; }
+//!     }
+//! }
+//! let on = |spec: &str| add_epel().render_text(&Os::parse(spec).unwrap()).unwrap();
+//! assert_eq!(on("rocky-9"), "dnf install -y epel-release\n");
+//! assert!(on("rhel-9").contains("epel-release-latest-9"));
+//! assert_eq!(on("fedora-40"), ":\n");
+//! # pallet_testkit::gate::assert_passes(on("rhel-9"));
+//! ```
 #![warn(missing_docs)]
 
 pub mod dispatch;
 pub mod functions;
-pub mod gate;
 pub mod interpolate;
 pub mod os;
 pub mod script;
 
-pub use interpolate::{Interpolate, ShellWord};
+pub use interpolate::{Interpolate, OneWord, ShellVar, ShellWord};
 pub use os::Os;
 pub use script::{HeredocValue, Script, ScriptBuf, ScriptError};
 pub use stevedore_core::{ir, quote, render};
@@ -243,7 +278,7 @@ macro_rules! script_fn {
 pub mod __private {
     pub use crate::dispatch::dispatch;
     pub use crate::script::{HeredocValue, ScriptBuf};
-    pub use pallet_macros::{script_fn_impl, script_impl};
-    pub use stevedore_core::os::{Axis, Family, InitSystem, Packager, Selector};
+    pub use stevedore_core::os::{Axis, Family, FamilyGroup, InitSystem, Packager, Selector, UserManagement};
     pub use stevedore_core::render::SpliceMode;
+    pub use stevedore_macros::{script_fn_impl, script_impl};
 }

@@ -4,11 +4,16 @@
 //! such as `ubuntu-24.04` ([`Os::parse`]). The package manager and init system follow from the
 //! family and version (Pallet's `packager-for-os`) and can be overridden
 //! ([`Os::with_packager`], [`Os::with_init`]) — e.g. containers often run no systemd.
+//!
+//! Everything known about a family is one row of the OS table in `stevedore-core`
+//! ([`FAMILIES`], [`Family::info`]); this module only reads it.
 
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
-pub use stevedore_core::os::{Axis, Family, InitSystem, Packager, Selector};
+pub use stevedore_core::os::{
+    Axis, FAMILIES, Family, FamilyGroup, FamilyInfo, InitSystem, Packager, Selector, Sh, UserManagement,
+};
 
 /// A dotted version such as `12`, `22.04`, `9.3` or `3.19.1`. Comparison is numeric per
 /// component (`9.10 > 9.9`); missing components count as zero.
@@ -181,8 +186,9 @@ impl Os {
         }
     }
 
-    /// Parses an OS spec: a family name, optionally followed by `-` and a version
-    /// (`debian`, `ubuntu-24.04`, `rocky-9`, `alpine-3.20`).
+    /// Parses an OS spec: a family name (or one of its os-release IDs, such as `almalinux`),
+    /// optionally followed by `-` and a version (`debian`, `ubuntu-24.04`, `rocky-9`,
+    /// `alpine-3.20`).
     ///
     /// # Errors
     /// [`OsError::UnknownFamily`].
@@ -191,16 +197,17 @@ impl Os {
             Some((n, v)) => (n, Some(v)),
             None => (spec, None),
         };
-        let family = family_from_id(name).ok_or_else(|| OsError::UnknownFamily(name.to_string()))?;
+        let family = Family::from_id(name).ok_or_else(|| OsError::UnknownFamily(name.to_string()))?;
         Ok(Os::new(family, version))
     }
 
     /// Reads `/etc/os-release` text (freedesktop.org format: `KEY=value` lines, values optionally
     /// in double or single quotes, `\` escapes inside double quotes, `#` comments).
     ///
-    /// The family is `ID` when it is a known family (`almalinux` → alma, `amzn` → amazon,
-    /// `opensuse-leap`/`sles` → opensuse), else the best known name in `ID_LIKE` (RHEL-likes
-    /// first). An unknown OS still parses: family, packager and init are then `None`.
+    /// The family is the one whose OS-table row lists `ID` (`almalinux` → alma, `amzn` →
+    /// amazon, `opensuse-leap`/`sles` → opensuse), else the first word of `ID_LIKE` that names a
+    /// family ([`Family::from_id_like`]: closest relative first). An unknown OS still parses:
+    /// family, packager and init are then `None`.
     ///
     /// # Errors
     /// [`OsError::Syntax`] for a malformed line, [`OsError::NoId`] without `ID`.
@@ -209,17 +216,12 @@ impl Os {
         let get = |k: &str| fields.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.clone());
         let id = get("ID").filter(|s| !s.is_empty()).ok_or(OsError::NoId)?.to_lowercase();
         let like = get("ID_LIKE").unwrap_or_default().to_lowercase();
-        let family = family_from_id(&id).or_else(|| {
-            let likes: Vec<&str> = like.split_whitespace().collect();
-            const ORDER: [&str; 9] =
-                ["rhel", "centos", "fedora", "ubuntu", "debian", "suse", "opensuse", "arch", "alpine"];
-            ORDER.iter().find(|o| likes.contains(o)).and_then(|o| family_from_id(o))
-        });
+        let family = Family::from_id(&id).or_else(|| Family::from_id_like(&like));
         let version = get("VERSION_ID").and_then(|v| Version::parse(&v));
         let (packager, init) = match family {
             // A derivative's version numbers are its own; derive from the family's defaults
             // only when the ID is the family itself.
-            Some(f) if family_from_id(&id) == Some(f) => {
+            Some(f) if Family::from_id(&id) == Some(f) => {
                 (Some(default_packager(f, version.as_ref())), Some(default_init(f, version.as_ref())))
             }
             Some(f) => (Some(default_packager(f, None)), Some(default_init(f, None))),
@@ -240,21 +242,36 @@ impl Os {
         self
     }
 
-    /// Does an arm named `s` apply to this OS?
+    /// Does an arm named `s` apply to this OS? A group arm applies to every member family.
     pub fn selects(&self, s: Selector) -> bool {
         match s {
             Selector::Family(f) => self.family == Some(f),
+            Selector::Group(g) => self.in_group(g),
             Selector::Packager(p) => self.packager == Some(p),
             Selector::Init(i) => self.init == Some(i),
+            Selector::Users(u) => self.users() == Some(u),
         }
     }
 
-    /// Is this a Red Hat-like family (rhel, centos, rocky, alma, fedora, amazon)?
+    /// Is the family in group `g` (false for an unknown family)?
+    pub fn in_group(&self, g: FamilyGroup) -> bool {
+        self.family.is_some_and(|f| f.in_group(g))
+    }
+
+    /// Is this a Red Hat-like family (in [`FamilyGroup::RhelLike`])?
     pub fn is_rhel_like(&self) -> bool {
-        matches!(
-            self.family,
-            Some(Family::Rhel | Family::Centos | Family::Rocky | Family::Alma | Family::Fedora | Family::Amazon)
-        )
+        self.in_group(FamilyGroup::RhelLike)
+    }
+
+    /// How the family manages users and groups (from the OS table; `None` for an unknown
+    /// family).
+    pub fn users(&self) -> Option<UserManagement> {
+        self.family.map(Family::users)
+    }
+
+    /// What `/bin/sh` is on the family (from the OS table; `None` for an unknown family).
+    pub fn sh(&self) -> Option<Sh> {
+        self.family.map(Family::sh)
     }
 }
 
@@ -276,60 +293,16 @@ impl fmt::Display for Os {
     }
 }
 
-fn family_from_id(id: &str) -> Option<Family> {
-    Some(match id {
-        "debian" => Family::Debian,
-        "ubuntu" => Family::Ubuntu,
-        "rhel" | "redhat" => Family::Rhel,
-        "centos" => Family::Centos,
-        "rocky" => Family::Rocky,
-        "alma" | "almalinux" => Family::Alma,
-        "fedora" => Family::Fedora,
-        "amazon" | "amzn" => Family::Amazon,
-        "alpine" => Family::Alpine,
-        "arch" | "archarm" | "archlinux" => Family::Arch,
-        "opensuse" | "opensuse-leap" | "opensuse-tumbleweed" | "opensuse-slowroll" | "sles" | "sled" | "suse" => {
-            Family::Opensuse
-        }
-        _ => return None,
-    })
-}
-
-/// The package manager `family` uses at `version` (the newest when the version is unknown).
+/// The package manager `family` uses at `version` (the newest when the version is unknown),
+/// from the OS table.
 pub fn default_packager(family: Family, version: Option<&Version>) -> Packager {
-    let major = version.map(Version::major);
-    match family {
-        Family::Debian | Family::Ubuntu => Packager::Apt,
-        Family::Fedora => match major {
-            Some(m) if m < 22 => Packager::Yum,
-            _ => Packager::Dnf,
-        },
-        Family::Rhel | Family::Centos | Family::Rocky | Family::Alma => match major {
-            Some(m) if m < 8 => Packager::Yum,
-            _ => Packager::Dnf,
-        },
-        // Amazon Linux 1 (2018.03) and 2 use yum; 2023 uses dnf.
-        Family::Amazon => match major {
-            Some(m) if m < 2023 => Packager::Yum,
-            _ => Packager::Dnf,
-        },
-        Family::Alpine => Packager::Apk,
-        Family::Arch => Packager::Pacman,
-        Family::Opensuse => Packager::Zypper,
-    }
+    family.packager(version.map(Version::parts))
 }
 
-/// The init system `family` uses at `version` (the newest when the version is unknown).
+/// The init system `family` uses at `version` (the newest when the version is unknown), from
+/// the OS table.
 pub fn default_init(family: Family, version: Option<&Version>) -> InitSystem {
-    let below = |v: &str| version.is_some_and(|x| *x < Version::parse(v).expect("constant"));
-    match family {
-        Family::Alpine => InitSystem::Openrc,
-        Family::Debian if below("8") => InitSystem::Sysvinit,
-        Family::Ubuntu if below("15.04") => InitSystem::Sysvinit,
-        Family::Rhel | Family::Centos if below("7") => InitSystem::Sysvinit,
-        Family::Amazon if version.is_some_and(|v| v.major() > 2 && v.major() < 2023) => InitSystem::Sysvinit,
-        _ => InitSystem::Systemd,
-    }
+    family.init(version.map(Version::parts))
 }
 
 fn parse_os_release(text: &str) -> Result<Vec<(String, String)>, OsError> {
@@ -410,6 +383,22 @@ mod tests {
         assert_eq!(Os::parse("amazon-2023").unwrap().packager, Some(Packager::Dnf));
         assert_eq!(Os::parse("alpine-3.20").unwrap().init, Some(InitSystem::Openrc));
         assert!(matches!(Os::parse("gentoo"), Err(OsError::UnknownFamily(_))));
+        assert_eq!(Os::parse("almalinux-9").unwrap().family, Some(Family::Alma));
+    }
+
+    #[test]
+    fn table_columns_through_os() {
+        let rocky = Os::parse("rocky-9").unwrap();
+        assert!(rocky.is_rhel_like() && rocky.in_group(FamilyGroup::El));
+        assert!(rocky.selects(Selector::Group(FamilyGroup::RhelLike)));
+        assert!(!rocky.selects(Selector::Group(FamilyGroup::DebianLike)));
+        assert_eq!((rocky.users(), rocky.sh()), (Some(UserManagement::ShadowShort), Some(Sh::Bash)));
+        let debian = Os::parse("debian-12").unwrap();
+        assert!(!debian.is_rhel_like());
+        assert_eq!((debian.users(), debian.sh()), (Some(UserManagement::Shadow), Some(Sh::Dash)));
+        let gentoo = Os::from_os_release("ID=gentoo\n").unwrap();
+        assert!(!gentoo.is_rhel_like() && gentoo.users().is_none() && gentoo.sh().is_none());
+        assert!(!gentoo.selects(Selector::Users(UserManagement::Shadow)));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! [`Script`], the value `script!` produces, and [`ScriptBuf`], the builder its expansion uses.
 
 use crate::dispatch::Dispatch;
-use crate::interpolate::{Interpolate, ShellWord};
+use crate::interpolate::{Interpolate, OneWord, ShellWord};
 use crate::os::Os;
 use std::fmt;
 use std::sync::Arc;
@@ -232,14 +232,12 @@ impl Script {
     /// The statements of all `scripts`, in order.
     pub fn join<'a>(scripts: impl IntoIterator<Item = &'a Script>) -> Script {
         let mut out = Script::new();
-        let mut n = 0;
-        for s in scripts {
+        for (n, s) in scripts.into_iter().enumerate() {
             if n == 0 {
                 out = s.clone();
             } else {
                 out.push(s);
             }
-            n += 1;
         }
         out
     }
@@ -270,7 +268,7 @@ impl fmt::Display for Script {
         for s in &self.segments {
             match s {
                 Segment::Text(t) => f.write_str(&String::from_utf8_lossy(t))?,
-                Segment::Dispatch { call, .. } => write!(f, "# {}(...) per {}\n", call.function, axis_word(call.axis))?,
+                Segment::Dispatch { call, .. } => writeln!(f, "# {}(...) per {}", call.function, axis_word(call.axis))?,
             }
         }
         Ok(())
@@ -384,6 +382,12 @@ impl ScriptBuf {
         self.push_word(&w);
     }
 
+    /// Appends a value that must be exactly one word (a redirection target that is one
+    /// `#value`): text is quoted, a [`ShellVar`](crate::ShellVar) becomes `"$name"`.
+    pub fn one_word<T: OneWord + ?Sized>(&mut self, value: &T) {
+        value.interpolate(self, SpliceMode::WordPart);
+    }
+
     /// Splices a value by type: see [`Interpolate`].
     pub fn splice<T: Interpolate + ?Sized>(&mut self, value: &T, mode: SpliceMode) {
         value.interpolate(self, mode);
@@ -392,6 +396,21 @@ impl ScriptBuf {
     /// Appends words (already bytes) according to `mode`: inline they are separated by spaces,
     /// as lines they form one command line.
     pub fn push_words<'a>(&mut self, words: impl IntoIterator<Item = std::borrow::Cow<'a, [u8]>>, mode: SpliceMode) {
+        self.words_with(words, mode, |b, w| b.push_word(&w));
+    }
+
+    /// Appends one word that is already shell text (a `"$name"` expansion), laid out as
+    /// [`ScriptBuf::push_words`] lays out a word.
+    pub(crate) fn push_shell_word(&mut self, text: &[u8], mode: SpliceMode) {
+        self.words_with(std::iter::once(text), mode, |b, w| b.push_static(w));
+    }
+
+    fn words_with<W>(
+        &mut self,
+        words: impl IntoIterator<Item = W>,
+        mode: SpliceMode,
+        mut emit: impl FnMut(&mut Self, W),
+    ) {
         let mut n = 0;
         for w in words {
             if n == 0 {
@@ -401,7 +420,7 @@ impl ScriptBuf {
             } else {
                 self.push_static(b" ");
             }
-            self.push_word(&w);
+            emit(self, w);
             n += 1;
         }
         if n > 0 && matches!(mode, SpliceMode::Lines { .. } | SpliceMode::Body { .. }) {
@@ -413,10 +432,10 @@ impl ScriptBuf {
         }
         if n == 0 && matches!(mode, SpliceMode::Inline { .. }) {
             // No words: drop the separator written before them.
-            if let Some(Segment::Text(t)) = self.segments.last_mut() {
-                if t.last() == Some(&b' ') {
-                    t.pop();
-                }
+            if let Some(Segment::Text(t)) = self.segments.last_mut()
+                && t.last() == Some(&b' ')
+            {
+                t.pop();
             }
         }
     }
@@ -428,7 +447,7 @@ impl ScriptBuf {
             self.record(e.clone());
         }
         match mode {
-            SpliceMode::WordPart | SpliceMode::Inline { .. } => {
+            SpliceMode::WordPart | SpliceMode::Word | SpliceMode::Inline { .. } => {
                 let indent = match mode {
                     SpliceMode::Inline { indent } => indent,
                     _ => 0,
@@ -450,9 +469,10 @@ impl ScriptBuf {
                             }
                             Segment::Dispatch { call, mode } => {
                                 let mode = match mode {
-                                    SpliceMode::Lines { .. } | SpliceMode::Body { .. } | SpliceMode::WordPart => {
-                                        SpliceMode::Inline { indent }
-                                    }
+                                    SpliceMode::Lines { .. }
+                                    | SpliceMode::Body { .. }
+                                    | SpliceMode::WordPart
+                                    | SpliceMode::Word => SpliceMode::Inline { indent },
                                     SpliceMode::Inline { indent: i } => SpliceMode::Inline { indent: i + indent },
                                 };
                                 self.segments.push(Segment::Dispatch { call: call.clone(), mode });
@@ -521,6 +541,7 @@ impl ScriptBuf {
                                     SpliceMode::Inline { indent: i + indent }
                                 }
                                 SpliceMode::WordPart => SpliceMode::WordPart,
+                                SpliceMode::Word => SpliceMode::Word,
                             };
                             self.segments.push(Segment::Dispatch { call: call.clone(), mode });
                         }

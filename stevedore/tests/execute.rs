@@ -1,8 +1,9 @@
 //! Rendered constructs are executed, not only parsed: each script runs in dash, busybox sh and
 //! bash and must print exactly the expected output.
 
+use pallet_testkit::gate;
 use std::process::Command;
-use stevedore::{Script, gate, script};
+use stevedore::{Script, script};
 
 fn run_everywhere(s: &Script, expected: &str) {
     let text = s.to_bytes().expect("static script");
@@ -142,4 +143,34 @@ fn fragments_nest_with_indentation() {
         "check() {\n  if [ \"$1\" = x ]; then\n    echo found \"$1\"\n  fi\n}\nfor v in x y; do\n  check \"$v\"\ndone\n"
     );
     run_everywhere(&s, "found x\n");
+}
+
+#[test]
+fn sha256_prints_the_hex_digest_or_fails_with_coreutils_and_busybox() {
+    use stevedore::ShellVar;
+    use stevedore::functions::sha256;
+    let dir = temp_dir("sha256");
+    // GNU sha256sum escapes such names in its output when given them as arguments.
+    let odd = format!("{dir}/back\\slash\nnewline");
+    std::fs::write(&odd, b"abc").unwrap();
+    let missing = format!("{dir}/missing");
+    // busybox's applets instead of coreutils, for the second run.
+    let bb = format!("{dir}/busybox-bin");
+    std::fs::create_dir_all(&bb).unwrap();
+    for tool in ["sha256sum", "cut", "grep"] {
+        std::os::unix::fs::symlink("/bin/busybox", format!("{bb}/{tool}")).unwrap();
+    }
+    let file = ShellVar::new("p_file");
+    // FIPS 180-2, appendix B.1: SHA-256("abc").
+    let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    for tools in [Script::new(), script! { PATH=#bb:$PATH; }] {
+        let s = script! {
+            #tools;
+            p_file=#odd;
+            #(sha256(odd.as_str()));
+            [ $(#(sha256(&file))) = #abc ] && echo same;
+            if #(sha256(missing.as_str())) { echo printed; } else { echo failed; }
+        };
+        run_everywhere(&s, &format!("{abc}\nsame\nfailed\n"));
+    }
 }

@@ -1,28 +1,13 @@
 //! Every script function of the core library, rendered for every OS family: snapshot-tested and
 //! run through the shell gate (dash, bash, busybox sh, shellcheck).
 
+use pallet_testkit::gate;
 use stevedore::functions::*;
-use stevedore::{Os, Script, gate};
+use stevedore::{Os, Script};
 
+/// The shared OS list of the test suite (`pallet_testkit::os::ALL`).
 fn oses() -> Vec<Os> {
-    [
-        "debian-12",
-        "ubuntu-24.04",
-        "rhel-9",
-        "centos-7",
-        "centos-6",
-        "rocky-9",
-        "alma-9",
-        "fedora-40",
-        "amazon-2",
-        "amazon-2023",
-        "alpine-3.20",
-        "arch",
-        "opensuse-15.6",
-    ]
-    .iter()
-    .map(|s| Os::parse(s).unwrap())
-    .collect()
+    pallet_testkit::os::ALL.iter().map(|s| Os::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))).collect()
 }
 
 fn library() -> Vec<(&'static str, Script)> {

@@ -32,6 +32,6 @@ fn smoke() {
     };
     let text = s.to_text().unwrap();
     println!("{text}");
-    stevedore::gate::assert_passes(&text);
+    pallet_testkit::gate::assert_passes(&text);
     let _ = Os::parse("debian-12").unwrap();
 }

@@ -1,4 +1,5 @@
-//! Test infrastructure: a fleet of sshd "hosts" on loopback addresses.
+//! Test infrastructure: a fleet of sshd "hosts" on loopback addresses, the shell [`gate`] every
+//! rendered script goes through, and the [`os`] list every rendering test covers.
 //!
 //! Each host is one `sshd -D -e` listening on its own 127.x.y.z address, started through
 //! `unshare -m` with overlays on `/etc`, `/home`, `/var` and `/srv` (upper directories under the
@@ -8,6 +9,9 @@
 //!
 //! Users (created once on the machine if missing, password field `*` so `UsePAM no` accepts
 //! them): `pallet-test` (NOPASSWD sudo), `pallet-pw` (sudo with password `pallet-pw-secret`).
+
+pub mod gate;
+pub mod os;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

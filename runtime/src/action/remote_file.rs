@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use stevedore::{Script, script};
+use stevedore::functions::{download, sha256};
+use stevedore::{Script, ShellVar, script};
 
 /// Where a file's content comes from.
 #[derive(Debug, Clone)]
@@ -72,8 +73,9 @@ impl RemoteFile {
         self
     }
 
-    /// Downloaded on the node (curl or wget); the action fails unless its SHA-256 is `sha256`
-    /// (hex). The download is skipped when the file already has that checksum.
+    /// Downloaded on the node (`stevedore::functions::download`: curl or wget); the action fails
+    /// unless its SHA-256 is `sha256` (hex). The download is skipped when the file already has
+    /// that checksum.
     pub fn url(mut self, url: impl Into<String>, sha256: impl Into<String>) -> Self {
         self.source = Some(Source::Url { url: url.into(), sha256: sha256.into().to_lowercase() });
         self
@@ -156,22 +158,14 @@ pub fn render_template(text: &str, values: &BTreeMap<String, String>) -> Result<
     Ok(out)
 }
 
-/// Base64 (standard alphabet, padded), for content that holds NUL bytes.
+/// Base64 (standard alphabet, padded; the `base64` crate) in lines of 76 characters, as
+/// `base64 -d` reads it, for content that holds NUL bytes.
 pub(crate) fn base64(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4 + data.len() / 57);
-    for (i, chunk) in data.chunks(3).enumerate() {
-        if i > 0 && i % 19 == 0 {
-            out.push('\n');
-        }
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        out.push(T[(n >> 18) as usize & 63] as char);
-        out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if chunk.len() > 2 { T[n as usize & 63] as char } else { '=' });
-    }
-    out
+    use base64::Engine;
+    let text = base64::engine::general_purpose::STANDARD.encode(data);
+    let lines: Vec<&str> =
+        text.as_bytes().chunks(76).map(|l| std::str::from_utf8(l).expect("base64 is ASCII")).collect();
+    lines.join("\n")
 }
 
 /// Writes `bytes` to the file named by shell variable `$p_new` (byte-exact).
@@ -235,15 +229,15 @@ impl Action for RemoteFile {
         }
         let produce = match (&self.source, self.content_bytes()?) {
             (_, Some(bytes)) => produce(&bytes, cx.redact && self.secret),
-            (Some(Source::Url { url, sha256 }), None) => {
+            (Some(Source::Url { url, sha256: want }), None) => {
                 let mismatch = format!("remote_file {path}: checksum mismatch for {url}");
+                let new = ShellVar::new("p_new");
                 script! {
-                    if [ -e #path ] && [ $(sha256sum < #path | cut -d " " -f 1) = #sha256 ] {
+                    if [ -e #path ] && [ $(#(sha256(path.as_str()))) = #want ] {
                         cat -- #path > $p_new;
                     } else {
-                        if command -v curl >/dev/null 2>&1 { curl -fsSL -o $p_new -- #url; }
-                        else { wget -q -O $p_new -- #url; }
-                        if [ $(sha256sum < $p_new | cut -d " " -f 1) != #sha256 ] { echo #mismatch >&2; exit 1; }
+                        #(download(url, &new));
+                        if [ $(#(sha256(&new))) != #want ] { echo #mismatch >&2; exit 1; }
                     }
                 }
             }
@@ -262,6 +256,7 @@ impl Action for RemoteFile {
             Some(f) => script! { p_flag #f; },
             None => Script::new(),
         };
+        let dst = ShellVar::new("p_dst");
         let drift_check = if self.overwrite_changes {
             Script::new()
         } else {
@@ -269,7 +264,7 @@ impl Action for RemoteFile {
                 "note: {path} was edited outside pallet; applying would fail (set overwrite_changes to replace it)"
             );
             script! {
-                if [ -e $p_dst ] && [ -e $p_rec ] && [ $(sha256sum < $p_dst | cut -d " " -f 1) != $(cat -- $p_rec) ] {
+                if [ -e $p_dst ] && [ -e $p_rec ] && [ $(#(sha256(&dst))) != $(cat -- $p_rec) ] {
                     if p_checking { echo #note; } else { echo #drift >&2; exit 1; }
                 }
             }
@@ -295,7 +290,7 @@ impl Action for RemoteFile {
             #produce;
             if [ -e $p_dst ] && cmp -s -- $p_new $p_dst {
                 rm -f -- $p_new;
-                if [ ! -e $p_rec ] && ! p_checking { mkdir -p -- $(dirname -- $p_rec); sha256sum < $p_dst | cut -d " " -f 1 > $p_rec; }
+                if [ ! -e $p_rec ] && ! p_checking { mkdir -p -- $(dirname -- $p_rec); #(sha256(&dst)) > $p_rec; }
             } else {
                 #drift_check;
                 p_changed;
@@ -321,7 +316,7 @@ impl Action for RemoteFile {
                     #new_attrs;
                     mv -f -- $p_new $p_dst;
                     mkdir -p -- $(dirname -- $p_rec);
-                    sha256sum < $p_dst | cut -d " " -f 1 > $p_rec;
+                    #(sha256(&dst)) > $p_rec;
                 }
             }
             if [ -e $p_dst ] { #attrs; }
@@ -443,16 +438,16 @@ impl Action for RemoteDirectory {
         if self.zip && self.strip_components > 0 {
             return Err(ActionError::Invalid(format!("remote_directory {path}: strip_components needs a tar archive")));
         }
+        let archive = ShellVar::new("p_archive");
         let (fetch, sha) = match &self.source {
-            Some(ArchiveSource::Url { url, sha256 }) => {
+            Some(ArchiveSource::Url { url, sha256: want }) => {
                 let mismatch = format!("remote_directory {path}: checksum mismatch for {url}");
                 (
                     script! {
-                        if command -v curl >/dev/null 2>&1 { curl -fsSL -o $P_T/archive -- #url; }
-                        else { wget -q -O $P_T/archive -- #url; }
-                        if [ $(sha256sum < $P_T/archive | cut -d " " -f 1) != #sha256 ] { echo #mismatch >&2; exit 1; }
+                        #(download(url, &archive));
+                        if [ $(#(sha256(&archive))) != #want ] { echo #mismatch >&2; exit 1; }
                     },
-                    sha256.clone(),
+                    want.clone(),
                 )
             }
             Some(ArchiveSource::LocalFile(p)) => {
@@ -460,15 +455,15 @@ impl Action for RemoteDirectory {
                     .map_err(|e| ActionError::LocalFile { path: p.display().to_string(), message: e.to_string() })?;
                 let sha = sha256_hex(&bytes);
                 let b64 = if cx.redact { String::from("<archive>") } else { base64(&bytes) };
-                (script! { printf "%s\\n" #b64 | base64 -d > $P_T/archive; }, sha)
+                (script! { printf "%s\\n" #b64 | base64 -d > #archive; }, sha)
             }
             None => return Err(ActionError::Invalid(format!("remote_directory {path}: no archive source"))),
         };
         let unpack = if self.zip {
-            script! { unzip -q -o $P_T/archive -d #path; }
+            script! { unzip -q -o #archive -d #path; }
         } else {
             let strip = (self.strip_components > 0).then(|| format!("--strip-components={}", self.strip_components));
-            script! { tar -x -f $P_T/archive -C #path #strip; }
+            script! { tar -x -f #archive -C #path #strip; }
         };
         let attrs =
             super::ensure_attributes(path, self.attrs.owner.as_deref(), self.attrs.group.as_deref(), None, true);
@@ -477,6 +472,7 @@ impl Action for RemoteDirectory {
             if [ ! -d #path ] || [ ! -e $p_rec ] || [ $(cat -- $p_rec) != #sha ] {
                 p_changed;
                 if ! p_checking {
+                    p_archive=$P_T/archive;
                     #fetch;
                     mkdir -p -- #path;
                     #unpack;
@@ -489,52 +485,10 @@ impl Action for RemoteDirectory {
     }
 }
 
-/// SHA-256 of `data` in lowercase hex (FIPS 180-4), for archives sent from the controller.
+/// SHA-256 of `data` in lowercase hex, for archives sent from the controller (`sha2`).
 pub(crate) fn sha256_hex(data: &[u8]) -> String {
-    const K: [u32; 64] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
-        0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-        0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
-        0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-        0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
-        0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-        0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-        0xc67178f2,
-    ];
-    let mut h: [u32; 8] =
-        [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
-    let mut msg = data.to_vec();
-    let bits = (data.len() as u64).wrapping_mul(8);
-    msg.push(0x80);
-    while msg.len() % 64 != 56 {
-        msg.push(0);
-    }
-    msg.extend_from_slice(&bits.to_be_bytes());
-    for block in msg.chunks(64) {
-        let mut w = [0u32; 64];
-        for i in 0..16 {
-            w[i] = u32::from_be_bytes([block[4 * i], block[4 * i + 1], block[4 * i + 2], block[4 * i + 3]]);
-        }
-        for i in 16..64 {
-            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-            w[i] = w[i - 16].wrapping_add(s0).wrapping_add(w[i - 7]).wrapping_add(s1);
-        }
-        let mut v = h;
-        for i in 0..64 {
-            let s1 = v[4].rotate_right(6) ^ v[4].rotate_right(11) ^ v[4].rotate_right(25);
-            let ch = (v[4] & v[5]) ^ (!v[4] & v[6]);
-            let t1 = v[7].wrapping_add(s1).wrapping_add(ch).wrapping_add(K[i]).wrapping_add(w[i]);
-            let s0 = v[0].rotate_right(2) ^ v[0].rotate_right(13) ^ v[0].rotate_right(22);
-            let maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
-            let t2 = s0.wrapping_add(maj);
-            v = [t1.wrapping_add(t2), v[0], v[1], v[2], v[3].wrapping_add(t1), v[4], v[5], v[6]];
-        }
-        for (a, b) in h.iter_mut().zip(v) {
-            *a = a.wrapping_add(b);
-        }
-    }
-    h.iter().map(|x| format!("{x:08x}")).collect()
+    use sha2::Digest;
+    sha2::Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -548,6 +502,10 @@ mod tests {
         assert_eq!(base64(b"Man"), "TWFu");
         assert_eq!(base64(b"Ma"), "TWE=");
         assert_eq!(base64(b"M\0"), "TQA=");
+        // 57 bytes make one line of 76 characters, as `base64` and the hand-written encoder wrote.
+        let long = base64(&[0xff; 58]);
+        assert_eq!(long.lines().map(str::len).collect::<Vec<_>>(), [76, 4]);
+        assert_eq!(&long[..4], "////");
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub fn run_actions(actions: &[Box<dyn Action>], os: &Os, state: &str, check: boo
     o.state_dir = state.to_string();
     o.check = check;
     let phase = render_phase(actions, os, &o).unwrap_or_else(|e| panic!("render: {e}"));
-    stevedore::gate::assert_passes(&phase.text);
+    pallet_testkit::gate::assert_passes(&phase.text);
     run_script(&phase.text, &phase.nonce, root)
 }
 

@@ -28,6 +28,9 @@ pub const INDENT: &str = "  ";
 pub enum SpliceMode {
     /// Part of a word: the value must be text, and becomes one quoted piece.
     WordPart,
+    /// A word of its own where exactly one word may stand (a redirection target): the value
+    /// must be one word (text, or a shell variable), and becomes that word.
+    Word,
     /// In a command line: text becomes one word, a list several words, a script fragment is
     /// spliced inline (wrapped in `{ }` when it is not a single one-line list). `indent` is the
     /// level of the enclosing statement.
@@ -440,15 +443,15 @@ impl Renderer {
         match &r.kind {
             RedirectKind::Write(w) => {
                 self.str(">");
-                self.word(w, indent)
+                self.target(w, indent)
             }
             RedirectKind::Append(w) => {
                 self.str(">>");
-                self.word(w, indent)
+                self.target(w, indent)
             }
             RedirectKind::Read(w) => {
                 self.str("<");
-                self.word(w, indent)
+                self.target(w, indent)
             }
             RedirectKind::DupOut(t) | RedirectKind::DupIn(t) => {
                 if !(t == "-" || (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))) {
@@ -587,6 +590,15 @@ impl Renderer {
             }
         }
         Ok(())
+    }
+
+    /// A redirection target: a word that is one hole takes any one-word value.
+    fn target(&mut self, w: &Word, indent: usize) -> Result<(), RenderError> {
+        if let [WordPart::Hole(h)] = w.0.as_slice() {
+            self.chunks.push(Chunk::Hole { hole: *h, mode: SpliceMode::Word });
+            return Ok(());
+        }
+        self.word(w, indent)
     }
 
     fn word(&mut self, w: &Word, indent: usize) -> Result<(), RenderError> {

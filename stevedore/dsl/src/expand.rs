@@ -35,6 +35,7 @@ pub fn expand_rendered(krate: &TokenStream, rendered: &Rendered, holes: &[HoleSp
                 let expr = &h.expr;
                 let call = match mode {
                     SpliceMode::WordPart => quote_spanned!(h.span=> #b.word_part(&(#expr));),
+                    SpliceMode::Word => quote_spanned!(h.span=> #b.one_word(&(#expr));),
                     SpliceMode::Inline { indent } => quote_spanned! {h.span=>
                         #b.splice(&(#expr), #private::SpliceMode::Inline { indent: #indent });
                     },

@@ -1,6 +1,6 @@
 //! Parser and expander of stevedore's shell DSL, as a plain library on `syn`.
 //!
-//! `pallet-macros` is a thin proc-macro crate that hands its input to [`script`] and
+//! `stevedore-macros` is a thin proc-macro crate that hands its input to [`script`] and
 //! [`script_fn`]; everything here is testable with ordinary unit tests. Each entry point follows
 //! parse → validate → render (at compile time, with `stevedore-core`) → expand, collects every
 //! error with the span of the user's token, and on error still emits a plausible expansion so one
@@ -29,10 +29,10 @@ use tokens::Cursor;
 /// `($crate)`); without it the path is `::stevedore`.
 pub fn split_crate_path(input: TokenStream) -> (TokenStream, TokenStream) {
     let mut iter = input.clone().into_iter();
-    if let Some(TokenTree::Group(g)) = iter.next() {
-        if g.delimiter() == Delimiter::Parenthesis {
-            return (g.stream(), iter.collect());
-        }
+    if let Some(TokenTree::Group(g)) = iter.next()
+        && g.delimiter() == Delimiter::Parenthesis
+    {
+        return (g.stream(), iter.collect());
     }
     (quote!(::stevedore), input)
 }

@@ -366,8 +366,7 @@ impl<'a> Parser<'a> {
         let mut s = Simple::default();
         let first = c.span().start();
         let mut n = 0usize;
-        loop {
-            let Some(t) = c.peek() else { break };
+        while let Some(t) = c.peek() {
             match t {
                 TokenTree::Punct(p) if p.as_char() == ';' || p.as_char() == '|' => break,
                 TokenTree::Punct(p) if p.as_char() == '&' => {
@@ -410,20 +409,18 @@ impl<'a> Parser<'a> {
             }
             let start_span = c.span();
             let args = self.args(c)?;
-            if s.args.is_empty() {
-                if let Some(Arg::Word(Word(parts))) = args.first() {
-                    if let [WordPart::Bare(b)] = parts.as_slice() {
-                        if RESERVED_WORDS.contains(&b.as_str()) {
-                            let msg = match b.as_str() {
-                                "else" | "elif" => "`else` must follow the `}` of an `if` block".to_string(),
-                                other => format!(
-                                    "`{other}` is a shell keyword; the DSL writes blocks with `{{ ... }}` (quote it to run a command of that name)"
-                                ),
-                            };
-                            return Err(self.err(start_span, msg));
-                        }
-                    }
-                }
+            if s.args.is_empty()
+                && let Some(Arg::Word(Word(parts))) = args.first()
+                && let [WordPart::Bare(b)] = parts.as_slice()
+                && RESERVED_WORDS.contains(&b.as_str())
+            {
+                let msg = match b.as_str() {
+                    "else" | "elif" => "`else` must follow the `}` of an `if` block".to_string(),
+                    other => format!(
+                        "`{other}` is a shell keyword; the DSL writes blocks with `{{ ... }}` (quote it to run a command of that name)"
+                    ),
+                };
+                return Err(self.err(start_span, msg));
             }
             s.args.extend(args);
         }

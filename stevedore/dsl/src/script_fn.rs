@@ -1,4 +1,5 @@
-//! `script_fn!`: shell functions with one arm per OS family, package manager or init system.
+//! `script_fn!`: shell functions with one arm per OS family (or family group), package manager,
+//! init system or user-management flavour.
 //!
 //! ```text
 //! script_fn! {
@@ -11,10 +12,18 @@
 //!     ... more functions
 //! }
 //! ```
-//! Every arm is parsed and rendered at compile time. All arms of a function name one axis; a
-//! function without `_` must cover every name on its axis, or compilation fails naming the
-//! missing ones. The generated function returns a `Script` that picks its arm when rendered for a
-//! node's OS.
+//! Every arm is parsed and rendered at compile time. All arms of a function name one axis (the
+//! names come from `stevedore_core::os`); these are compile errors, each at the offending name:
+//!
+//! - a name on no axis, or on another axis than the function's first name;
+//! - a name given twice (a family, a group, a package manager...);
+//! - two family groups that share a family (`rhel_like` and `el`), even in one arm;
+//! - without `_`: a value of the axis that no arm covers (a group arm covers its members), at
+//!   the function's name, listing the missing ones;
+//! - a second `_`, or `_` sharing an arm with names.
+//!
+//! A family's own arm beats a group arm that covers it. The generated function returns a
+//! `Script` that picks its arm when rendered for a node's OS.
 
 use crate::ctxt::Ctxt;
 use crate::expand;
@@ -23,7 +32,7 @@ use crate::suggest::hint;
 use crate::tokens::{Cursor, ident_text};
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote};
-use stevedore_core::os::{Axis, Selector};
+use stevedore_core::os::{Axis, FamilyGroup, Selector};
 use stevedore_core::render::render;
 use syn::Token;
 use syn::parse::{Parse, ParseStream};
@@ -169,7 +178,8 @@ fn parse_arms(item: &FnItem, cx: &mut Ctxt) -> Vec<Arm> {
                             cx.error(
                                 i.span(),
                                 format!(
-                                    "unknown OS family, package manager or init system `{text}`{}",
+                                    "unknown OS family, family group, package manager, init system or \
+                                     user-management flavour `{text}`{}",
                                     hint(&text, Selector::all_names())
                                 ),
                             );
@@ -178,7 +188,7 @@ fn parse_arms(item: &FnItem, cx: &mut Ctxt) -> Vec<Arm> {
                     }
                 }
                 None => {
-                    cx.error(c.span(), "expected an arm name (`apt`, `debian`, `systemd`, ... or `_`)");
+                    cx.error(c.span(), "expected an arm name (`apt`, `debian`, `rhel_like`, `systemd`, ... or `_`)");
                     return arms;
                 }
             }
@@ -215,6 +225,7 @@ fn parse_arms(item: &FnItem, cx: &mut Ctxt) -> Vec<Arm> {
 fn check_arms(item: &FnItem, arms: &[Arm], cx: &mut Ctxt) -> Option<Axis> {
     let mut axis: Option<(Axis, Selector)> = None;
     let mut seen: Vec<Selector> = Vec::new();
+    let mut groups: Vec<FamilyGroup> = Vec::new();
     let mut has_default = false;
     for arm in arms {
         if arm.default {
@@ -231,14 +242,32 @@ fn check_arms(item: &FnItem, arms: &[Arm], cx: &mut Ctxt) -> Option<Axis> {
                     span,
                     format!(
                         "`{s}` is {} but `{first}` is {}: all arms of one script function dispatch on one axis",
-                        s.axis().describe_with_article(),
-                        a.describe_with_article()
+                        s.describe_with_article(),
+                        first.describe_with_article()
                     ),
                 ),
                 Some(_) => {}
             }
             if seen.contains(&s) {
                 cx.error(span, format!("`{s}` already has an arm"));
+                continue;
+            }
+            if let Selector::Group(g) = s {
+                for &other in &groups {
+                    let shared: Vec<&str> =
+                        g.members().into_iter().filter(|f| f.in_group(other)).map(|f| f.name()).collect();
+                    if !shared.is_empty() {
+                        cx.error(
+                            span,
+                            format!(
+                                "family group `{g}` overlaps `{other}` (both cover {}): a family may fall under one \
+                                 group arm only; list the families of one of the groups instead",
+                                shared.join(", ")
+                            ),
+                        );
+                    }
+                }
+                groups.push(g);
             }
             seen.push(s);
         }
@@ -250,20 +279,87 @@ fn check_arms(item: &FnItem, arms: &[Arm], cx: &mut Ctxt) -> Option<Axis> {
         return None;
     };
     if !has_default {
-        let missing: Vec<&str> = axis.names().into_iter().filter(|n| !seen.iter().any(|s| s.name() == *n)).collect();
+        let covered: Vec<&str> = seen.iter().flat_map(|s| s.covers()).map(Selector::name).collect();
+        let missing: Vec<&str> = axis.names().into_iter().filter(|n| !covered.contains(n)).collect();
         if !missing.is_empty() {
             cx.error(
                 item.name.span(),
-                format!(
-                    "script function `{}` has no arm for {}: {}; add arms for them or a `_` arm",
-                    item.name,
-                    if missing.len() == 1 { "this " } else { "these " }.to_string()
-                        + axis.describe()
-                        + if missing.len() == 1 { "" } else { "s" },
-                    missing.join(", ")
-                ),
+                if missing.len() == 1 {
+                    format!(
+                        "script function `{}` has no arm for this {}: {}; add an arm for it or a `_` arm",
+                        item.name,
+                        axis.describe(),
+                        missing[0]
+                    )
+                } else {
+                    format!(
+                        "script function `{}` has no arm for these {}: {}; add arms for them or a `_` arm",
+                        item.name,
+                        axis.describe_plural(),
+                        missing.join(", ")
+                    )
+                },
             );
         }
     }
     Some(axis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    /// The error messages of one `script_fn!` item with `arms` as its body.
+    fn errors(arms: &str) -> Vec<String> {
+        let item: FnItem = syn::parse2(TokenStream::from_str(&format!("fn f() {{ {arms} }}")).unwrap()).unwrap();
+        let mut cx = Ctxt::new();
+        let parsed = parse_arms(&item, &mut cx);
+        check_arms(&item, &parsed, &mut cx);
+        cx.messages()
+    }
+
+    #[test]
+    fn groups_cover_their_members() {
+        assert_eq!(
+            errors("debian_like => { a; } rhel_like => { b; } suse_like | arch_like | alpine_like => { c; }"),
+            Vec::<String>::new()
+        );
+        // A family's own arm next to its group's is allowed (it wins when rendered).
+        assert_eq!(errors("rhel => { a; } rhel_like => { b; } _ => { c; }"), Vec::<String>::new());
+        let missing = errors("debian_like => { a; } el => { b; }");
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(missing[0].starts_with("script function `f` has no arm for these OS families: "), "{missing:?}");
+        for f in stevedore_core::os::Family::ALL {
+            let covered = f.in_group(FamilyGroup::DebianLike) || f.in_group(FamilyGroup::El);
+            assert_eq!(missing[0].contains(&format!(" {f},")) || missing[0].contains(&format!(" {f};")), !covered);
+        }
+    }
+
+    #[test]
+    fn overlapping_groups_and_repeated_names_are_errors() {
+        let e = errors("rhel_like => { a; } el => { b; } _ => { c; }");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].starts_with("family group `el` overlaps `rhel_like` (both cover rhel, "), "{e:?}");
+        let e = errors("rhel_like | el => { a; } _ => { c; }");
+        assert!(e[0].starts_with("family group `el` overlaps `rhel_like`"), "{e:?}");
+        assert_eq!(errors("debian => { a; } debian | ubuntu => { b; } _ => { c; }"), ["`debian` already has an arm"]);
+        assert_eq!(errors("el => { a; } el => { b; } _ => { c; }"), ["`el` already has an arm"]);
+        assert_eq!(
+            errors("rhel_like => { a; } apt => { b; } _ => { c; }"),
+            ["`apt` is a package manager but `rhel_like` is an OS family group: all arms of one script function \
+                 dispatch on one axis"]
+        );
+    }
+
+    #[test]
+    fn user_management_is_an_axis() {
+        assert_eq!(errors("shadow => { a; } shadow_short => { b; } busybox => { c; }"), Vec::<String>::new());
+        assert_eq!(
+            errors("shadow | shadow_short => { a; }"),
+            [
+                "script function `f` has no arm for this user-management flavour: busybox; add an arm for it or a `_` arm"
+            ]
+        );
+    }
 }

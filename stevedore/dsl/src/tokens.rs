@@ -8,10 +8,10 @@ use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenS
 
 /// Do `a` and `b` touch in the source, with nothing between them?
 pub fn adjacent(a: &TokenTree, b: &TokenTree) -> bool {
-    if let (TokenTree::Punct(p), TokenTree::Punct(_)) = (a, b) {
-        if p.spacing() == Spacing::Joint {
-            return true;
-        }
+    if let (TokenTree::Punct(p), TokenTree::Punct(_)) = (a, b)
+        && p.spacing() == Spacing::Joint
+    {
+        return true;
     }
     let end = a.span().end();
     let start = b.span().start();

@@ -57,10 +57,10 @@ impl Parser<'_> {
 
     fn test_brackets(&mut self, g: &Group) -> R<Vec<Arg>> {
         let mut inner = Cursor::of_group(g);
-        if let (Some(TokenTree::Group(ig)), None) = (inner.peek_n(0), inner.peek_n(1)) {
-            if ig.delimiter() == Delimiter::Bracket {
-                return Err(self.err(g.span(), "`[[ ... ]]` is a bash extension; use `[ ... ]`"));
-            }
+        if let (Some(TokenTree::Group(ig)), None) = (inner.peek_n(0), inner.peek_n(1))
+            && ig.delimiter() == Delimiter::Bracket
+        {
+            return Err(self.err(g.span(), "`[[ ... ]]` is a bash extension; use `[ ... ]`"));
         }
         let mut args = vec![Arg::Word(Word::bare("["))];
         while !inner.at_end() {
@@ -253,10 +253,10 @@ impl Parser<'_> {
             TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => self.braced_param(g).map(WordPart::Param),
             TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis => {
                 let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-                if let [TokenTree::Group(ig)] = inner.as_slice() {
-                    if ig.delimiter() == Delimiter::Parenthesis {
-                        return Ok(WordPart::Arith(self.arith(ig.stream())?));
-                    }
+                if let [TokenTree::Group(ig)] = inner.as_slice()
+                    && ig.delimiter() == Delimiter::Parenthesis
+                {
+                    return Ok(WordPart::Arith(self.arith(ig.stream())?));
                 }
                 let mut ic = Cursor::of_group(g);
                 if ic.at_end() {
@@ -355,10 +355,10 @@ impl Parser<'_> {
         let mut out = String::new();
         let mut prev: Option<TokenTree> = None;
         for t in stream {
-            if let Some(p) = &prev {
-                if !crate::tokens::adjacent(p, &t) {
-                    out.push(' ');
-                }
+            if let Some(p) = &prev
+                && !crate::tokens::adjacent(p, &t)
+            {
+                out.push(' ');
             }
             match &t {
                 TokenTree::Ident(i) if is_name(&ident_text(i)) => out.push_str(&ident_text(i)),
@@ -386,10 +386,12 @@ impl Parser<'_> {
         if c.at_end() || !c.adjacent_at(0) {
             return Err(self.err(hash.span(), usage));
         }
-        if let TokenTree::Punct(p) = &hash {
-            if p.spacing() == Spacing::Joint && !c.is_punct('#') && matches!(c.peek(), Some(TokenTree::Punct(_))) {
-                return Err(self.err(hash.span(), usage));
-            }
+        if let TokenTree::Punct(p) = &hash
+            && p.spacing() == Spacing::Joint
+            && !c.is_punct('#')
+            && matches!(c.peek(), Some(TokenTree::Punct(_)))
+        {
+            return Err(self.err(hash.span(), usage));
         }
         let t = c.bump().expect("checked");
         let (expr, span) = match &t {

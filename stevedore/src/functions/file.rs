@@ -1,5 +1,6 @@
 //! Files and directories: portable across GNU coreutils and busybox.
 
+use crate::interpolate::OneWord;
 use crate::script;
 use crate::script::Script;
 
@@ -38,9 +39,13 @@ pub fn rm(path: &str, recursive: bool) -> Script {
     script! { rm -f #(recursive.then_some("-r")) -- #path; }
 }
 
-/// Prints the SHA-256 of `path` in hex (nothing, and failure, when it cannot be read).
-pub fn sha256(path: &str) -> Script {
-    script! { sha256sum -- #path | cut -d " " -f 1; }
+/// Prints the SHA-256 of the file at `path` (a path, or a [`ShellVar`](crate::ShellVar) holding
+/// one) as 64 lowercase hex digits and a newline; prints nothing and fails when it cannot be
+/// read. The file is read on standard input, so GNU coreutils and busybox `sha256sum` print the
+/// same thing whatever the file is named (GNU escapes names holding `\\` or a newline). Use it
+/// as `$(#(sha256(path)))` to compare.
+pub fn sha256(path: impl OneWord) -> Script {
+    script! { sha256sum < #path | cut -d " " -f 1 | grep -xE "[0-9a-f]{64}"; }
 }
 
 /// Prints the path of a new temporary file (mode 0600) under `$TMPDIR` or `/tmp`.

@@ -3,7 +3,7 @@
 //!
 //! Functions that differ between systems are `script_fn!`s, resolved per node; the others are
 //! plain functions returning a [`Script`](crate::Script). Every one is rendered for every OS it
-//! supports and checked by the [gate](crate::gate) in the test suite.
+//! supports and checked by the shell gate (`pallet_testkit::gate`) in the test suite.
 
 pub mod file;
 pub mod net;

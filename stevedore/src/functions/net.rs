@@ -1,11 +1,13 @@
 //! Downloads, with curl or wget (whichever the node has).
 
+use crate::interpolate::OneWord;
 use crate::script;
 use crate::script::Script;
 
-/// Downloads `url` to `dest` with curl (`-fsSL`) or, without curl, wget (`-q`). Fails on HTTP
-/// errors, and when neither tool is installed.
-pub fn download(url: &str, dest: &str) -> Script {
+/// Downloads `url` to `dest` (a path, or a [`ShellVar`](crate::ShellVar) holding one) with curl
+/// (`-fsSL`: follows redirects) or, without curl, wget (`-q`). Fails on HTTP errors, and when
+/// neither tool is installed. `dest` is written in place (not atomically).
+pub fn download(url: &str, dest: impl OneWord) -> Script {
     script! {
         if command -v curl > /dev/null 2>&1 {
             curl -fsSL -o #dest -- #url;

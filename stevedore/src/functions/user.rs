@@ -1,10 +1,16 @@
 //! Users and groups.
 //!
-//! shadow-utils (`useradd`, `usermod`, `groupadd`...) everywhere except Alpine, whose busybox
-//! has `adduser`/`addgroup`/`deluser`/`delgroup`. The RHEL family gets short flags (`-r`, `-m`),
-//! which every RHEL release accepts, and an explicit `-m`/`-M` because its `login.defs` creates
-//! home directories by default where Debian's does not (Pallet translated the flags the same
-//! way).
+//! Every function dispatches on the family's user-management flavour, a column of the OS table
+//! ([`UserManagement`](crate::os::UserManagement)), and covers every flavour (no `_` arm), so a
+//! family added to the table gets the right tools or the build fails:
+//!
+//! - `shadow`: shadow-utils (`useradd`, `usermod`, `groupadd`...) with long options;
+//! - `shadow_short`: shadow-utils with short flags (`-r`, `-m`), which every release of the RHEL
+//!   family accepts, and an explicit `-m`/`-M` because its `login.defs` creates home directories
+//!   by default where Debian's does not (Pallet translated the flags the same way);
+//! - `busybox`: busybox `adduser`/`addgroup`/`deluser`/`delgroup` (Alpine).
+//!
+//! An OS of unknown family has no flavour: rendering fails naming the function.
 
 use crate::script::Script;
 use crate::{script, script_fn};
@@ -158,19 +164,20 @@ fn set_password_hash(name: &str, opts: &UserOptions) -> Script {
 script_fn! {
     /// Creates user `name` (fails if it exists; pair it with [`user_exists`]).
     pub fn create_user(name: &str, opts: &UserOptions) {
-        rhel | centos | rocky | alma | fedora | amazon => { useradd #(opts.short(true)) #name; }
-        alpine => {
+        shadow => { useradd #(opts.long(true)) #name; }
+        shadow_short => { useradd #(opts.short(true)) #name; }
+        busybox => {
             adduser #(opts.busybox_adduser()) #name;
             #(busybox_add_groups(name, &opts.groups));
             #(set_password_hash(name, opts));
         }
-        _ => { useradd #(opts.long(true)) #name; }
     }
 
     /// Changes user `name` to match `opts` (only the fields that are set).
     pub fn modify_user(name: &str, opts: &UserOptions) {
-        rhel | centos | rocky | alma | fedora | amazon => { usermod #(opts.short(false)) #name; }
-        alpine => {
+        shadow => { usermod #(opts.long(false)) #name; }
+        shadow_short => { usermod #(opts.short(false)) #name; }
+        busybox => {
             if command -v usermod > /dev/null 2>&1 {
                 usermod #(opts.long(false)) #name;
             } else {
@@ -178,33 +185,33 @@ script_fn! {
                 false;
             }
         }
-        _ => { usermod #(opts.long(false)) #name; }
     }
 
     /// Removes user `name`, and its home directory when `remove_home` is set.
     pub fn remove_user(name: &str, remove_home: bool) {
-        alpine => { deluser #(remove_home.then_some("--remove-home")) #name; }
-        _ => { userdel #(remove_home.then_some("-r")) #name; }
+        shadow | shadow_short => { userdel #(remove_home.then_some("-r")) #name; }
+        busybox => { deluser #(remove_home.then_some("--remove-home")) #name; }
     }
 
     /// Succeeds when group `name` exists.
     pub fn group_exists(name: &str) {
-        alpine => { cut -d: -f1 /etc/group | grep -qFx -- #name; }
-        _ => { getent group #name > /dev/null; }
+        shadow | shadow_short => { getent group #name > /dev/null; }
+        busybox => { cut -d: -f1 /etc/group | grep -qFx -- #name; }
     }
 
     /// Creates group `name`.
     pub fn create_group(name: &str, opts: &GroupOptions) {
-        rhel | centos | rocky | alma | fedora | amazon => {
+        shadow => { groupadd #(opts.system.then_some("--system")) #(opts.gid.map(|g| format!("--gid={g}"))) #name; }
+        shadow_short => {
             groupadd #(opts.system.then_some("-r")) #(opts.gid.map(|g| format!("-g{g}"))) #name;
         }
-        alpine => { addgroup #(opts.system.then_some("-S")) #(opts.gid.map(|g| format!("-g{g}"))) #name; }
-        _ => { groupadd #(opts.system.then_some("--system")) #(opts.gid.map(|g| format!("--gid={g}"))) #name; }
+        busybox => { addgroup #(opts.system.then_some("-S")) #(opts.gid.map(|g| format!("-g{g}"))) #name; }
     }
 
     /// Changes the id of group `name`.
     pub fn modify_group(name: &str, gid: u32) {
-        alpine => {
+        shadow | shadow_short => { groupmod -g #gid #name; }
+        busybox => {
             if command -v groupmod > /dev/null 2>&1 {
                 groupmod -g #gid #name;
             } else {
@@ -212,13 +219,12 @@ script_fn! {
                 false;
             }
         }
-        _ => { groupmod -g #gid #name; }
     }
 
     /// Removes group `name`.
     pub fn remove_group(name: &str) {
-        alpine => { delgroup #name; }
-        _ => { groupdel #name; }
+        shadow | shadow_short => { groupdel #name; }
+        busybox => { delgroup #name; }
     }
 }
 

@@ -1,5 +1,8 @@
 //! The shell gate: checks script text with every shell and linter on the machine.
 //!
+//! Test machinery for every crate that renders shell (stevedore's functions, pallet's actions
+//! and phase scripts); it uses only `std`, so any crate can take it as a dev-dependency.
+//!
 //! A script passes when `dash -n`, `bash -n`, `busybox sh -n` accept it and
 //! `shellcheck -s sh -S warning` reports nothing. Two shellcheck warnings are excluded because
 //! fragments trip them by design: SC2034 (a variable assigned here is used by another fragment)
@@ -31,10 +34,16 @@ fn strict() -> bool {
 
 fn temp_path() -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
-    std::env::temp_dir().join(format!("stevedore-gate-{}-{}.sh", std::process::id(), N.fetch_add(1, Ordering::Relaxed)))
+    std::env::temp_dir().join(format!("pallet-gate-{}-{}.sh", std::process::id(), N.fetch_add(1, Ordering::Relaxed)))
 }
 
-/// Runs every available checker on `script`.
+/// Runs every available checker on `script` (the bytes of a shell script), in the order
+/// dash, bash, busybox sh, shellcheck, and collects every objection.
+///
+/// ```
+/// assert!(pallet_testkit::gate::check(b"echo ok\n").is_ok());
+/// assert!(pallet_testkit::gate::check(b"if true; then\n").is_err());
+/// ```
 ///
 /// # Errors
 /// Each tool that rejected the script (or, in strict mode, is missing), with its output.
