@@ -155,9 +155,20 @@ async fn unreachable_nodes_fail_alone_within_the_timeout() {
     let limit = o.ssh.connect_timeout * 3 + Duration::from_secs(10);
     let report = lift(service(ns), vec![g], o).wait_timeout(limit).await.unwrap();
     let err = |n: &str| report.result(n, "connect").and_then(|r| r.error.clone()).unwrap_or_default();
-    assert!(err("app-dead").contains("Connection refused"), "{}", err("app-dead"));
-    assert!(err("app-2").contains("Permission denied"), "{}", err("app-2"));
-    assert!(err("app-3").contains("sudo is not permitted"), "{}", err("app-3"));
+    // Each error names its cause; only the transient one was retried.
+    assert!(
+        err("app-dead").contains(": connection refused: ") && err("app-dead").contains("Connection refused"),
+        "{}",
+        err("app-dead")
+    );
+    assert_eq!(report.result("app-dead", "connect").map(|r| r.retries), Some(2));
+    assert!(
+        err("app-2").contains(": authentication failed: ") && err("app-2").contains("Permission denied"),
+        "{}",
+        err("app-2")
+    );
+    assert_eq!(report.result("app-2", "connect").map(|r| r.retries), Some(0));
+    assert!(err("app-3").contains("sudo needs a password for this user and none was given"), "{}", err("app-3"));
     for n in ["app-1", "app-4"] {
         assert_eq!(report.result(n, "configure").unwrap().status, Status::Changed, "{}", report.human());
     }
