@@ -45,6 +45,19 @@ pub struct RenderContext<'a> {
     pub os: &'a Os,
     /// Replace secret values by a placeholder (dry runs, logs).
     pub redact: bool,
+    /// The phase's payload: bytes sent after the script rather than inside it.
+    pub payload: &'a std::cell::RefCell<crate::render::Payload>,
+}
+
+impl RenderContext<'_> {
+    /// Sends `bytes` with the phase (after the script, never inside it) and returns the script
+    /// that writes them to its stdout, byte-exact, streaming (`p_data OFFSET LENGTH`): content
+    /// of any size, with bounded memory on the node, and nothing of it in the script text,
+    /// dry runs or logs.
+    pub fn data(&self, bytes: std::sync::Arc<[u8]>) -> Script {
+        let (offset, len) = self.payload.borrow_mut().push(bytes);
+        stevedore::script! { p_data #offset #len; }
+    }
 }
 
 /// Why an action cannot be rendered.

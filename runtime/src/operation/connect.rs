@@ -138,7 +138,7 @@ async fn probe(transport: &dyn Transport, user: &AdminUser, limit: std::time::Du
     let mut out = Vec::new();
     let probe_user = if with_password { user.clone() } else { user.clone().no_sudo(true) };
     let mut collect = |c: &[u8]| out.extend_from_slice(c);
-    let run = transport.run(&script, &probe_user, &mut collect);
+    let run = transport.run(&script, &[], &probe_user, &mut collect);
     let r = tokio::time::timeout(limit, run).await.map_err(|_| ConnectError::ProbeTimeout(limit))??;
     if r.exit_code != Some(0) {
         let message = String::from_utf8_lossy(&r.stderr).trim().to_string();

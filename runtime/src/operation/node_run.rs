@@ -150,7 +150,7 @@ async fn execute(
         let now = Instant::now();
         records.extend(parser.feed(chunk).into_iter().map(|e| (now, e)));
     };
-    let run = transport.run(&script.text, user, &mut on_stdout);
+    let run = transport.run(&script.text, script.payload.chunks(), user, &mut on_stdout);
     let outcome = match limit {
         Some(l) => tokio::time::timeout(l.allowed, run)
             .await

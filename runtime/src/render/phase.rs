@@ -78,6 +78,8 @@ pub struct PhaseScript {
     pub actions: Vec<PlannedAction>,
     /// The nonce its records carry.
     pub nonce: String,
+    /// What goes after the script on stdin (file content, archives).
+    pub payload: super::Payload,
 }
 
 /// An action that cannot be rendered for the node.
@@ -131,6 +133,7 @@ fn prologue(o: &RenderOptions, os: &Os, count: usize) -> Script {
         P_N=#nonce;
         P_CHECK=#check;
         P_STATE=#state;
+        P_DATA=${1:-};
         umask 022;
         P_T=$(mktemp -d ${TMPDIR:-/tmp}/pallet.XXXXXXXX) || { echo "pallet: cannot create a temporary directory" >&2; exit 70; }
         trap "rm -rf \"$P_T\"" EXIT;
@@ -142,6 +145,8 @@ fn prologue(o: &RenderOptions, os: &Os, count: usize) -> Script {
         fn p_flag() { : > $P_T/flag.$1; }
         fn p_flagged() { [ -e $P_T/flag.$1 ]; }
         fn p_retried() { echo >> $P_T/retries; }
+        /// p_data OFFSET LENGTH: bytes of the payload that came after this script, streamed.
+        fn p_data() { tail -c +$(($1 + 1)) $P_DATA | head -c $2; }
         /// p_emit KIND INDEX FILE LIMIT: the last LIMIT bytes of FILE as a block framed by length.
         fn p_emit() {
             tail -c $4 $3 > $P_T/emit;
@@ -179,7 +184,8 @@ fn epilogue() -> Script {
 /// # Errors
 /// The first action that cannot be rendered for this OS (before anything runs).
 pub fn render_phase(actions: &[Box<dyn Action>], os: &Os, o: &RenderOptions) -> Result<PhaseScript, PhaseRenderError> {
-    let cx = RenderContext { os, redact: o.redact };
+    let payload = std::cell::RefCell::new(super::Payload::default());
+    let cx = RenderContext { os, redact: o.redact, payload: &payload };
     let (merged, rest) = arrange(actions, os);
     let ordered: Vec<&dyn Action> = merged.iter().map(|m| m.as_ref() as &dyn Action).chain(rest).collect();
     let mut planned = Vec::new();
@@ -204,7 +210,7 @@ pub fn render_phase(actions: &[Box<dyn Action>], os: &Os, o: &RenderOptions) -> 
         description: "phase script".into(),
         error: e.into(),
     })?;
-    Ok(PhaseScript { text, actions: planned, nonce: o.nonce.clone() })
+    Ok(PhaseScript { text, actions: planned, nonce: o.nonce.clone(), payload: payload.into_inner() })
 }
 
 /// The dry-run text of a phase: one line per action, then (with `scripts`) the script with
