@@ -204,7 +204,7 @@ fn flags_gate_service_restarts() {
     let acts = |content: &str| {
         actions![
             remote_file(conf.clone()).content(content).flag_on_changed("site"),
-            exec_script(script! { if p_flagged site { echo restarted >> #marker; } }),
+            exec_script(script! { if p_flagged site { echo restarted >> #marker; p_handled site; } }),
         ]
     };
     let first = run_actions(&acts("a"), &os(), &state, false, None);
@@ -215,6 +215,35 @@ fn flags_gate_service_restarts() {
         "restarted\n",
         "only the run that changed the file set the flag"
     );
+}
+
+/// A change whose handler did not run (a failure in between) keeps its flag pending on the node:
+/// the next run restarts the service although nothing changes then (Ansible's
+/// `--force-handlers`: the restart is owed).
+#[test]
+fn a_pending_flag_survives_a_failed_run() {
+    let root = tempfile_dir("pending");
+    let state = p(&root, "state");
+    let conf = p(&root, "site.conf");
+    let marker = p(&root, "restarted");
+    let restart = || exec_script(script! { if p_flagged site { echo restarted >> #marker; p_handled site; } });
+    let change = || remote_file(conf.clone()).content("v2").flag_on_changed("site");
+    let failing = run_actions(
+        &actions![change(), exec_checked_script("migrate", script! { false; }), restart()],
+        &os(),
+        &state,
+        false,
+        None,
+    );
+    assert_eq!((failing.status_of(1), failing.status_of(2), failing.status_of(3)), ("changed", "failed", "not run"));
+    assert!(!Path::new(&marker).exists());
+    let next = run_actions(&actions![change(), restart()], &os(), &state, false, None);
+    assert_eq!((next.status_of(1), next.status_of(2)), ("ok", "changed"), "{next:?}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "restarted\n");
+    let third = run_actions(&actions![change(), restart()], &os(), &state, false, None);
+    assert_eq!(third.status_of(1), "ok", "{third:?}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "restarted\n", "handled once");
+    std::fs::remove_dir_all(root).unwrap();
 }
 
 /// Serves `body` over HTTP on a free loopback port for `n` requests; returns the URL.

@@ -114,6 +114,7 @@ impl Conns {
 }
 
 /// A member with its connections and its plan target (OS known).
+#[derive(Clone)]
 pub(crate) struct Connected {
     pub member: Member,
     pub target: Target,
@@ -179,22 +180,22 @@ pub(crate) async fn connect(
     let identified = async {
         let transport = conns.get(&user, &o, &handshakes).await?;
         match (&m.node.os, o.os_detect) {
-            (Some(os), _) => Ok(os.clone()),
+            (Some(os), _) => Ok(Facts::from_os(os.clone())),
             (None, false) => Err(ConnectError::OsUnknown),
-            (None, true) => probe(transport.as_ref().as_ref(), &user, o.probe_timeout).await.map(|f| f.os),
+            (None, true) => probe(transport.as_ref().as_ref(), &user, o.probe_timeout).await,
         }
     };
-    let os = match identified.await {
-        Ok(os) => os,
+    let mut facts = match identified.await {
+        Ok(f) => f,
         Err(e) => {
             conns.close().await;
             return Err((m, e, conns.take_retries()));
         }
     };
-    let os = match m.spec.packager() {
-        Some(p) => os.with_packager(p),
-        None => os,
-    };
-    let target = Target { node: m.node.clone(), os, roles: m.spec.roles().clone() };
+    if let Some(p) = m.spec.packager() {
+        facts.os = facts.os.clone().with_packager(p);
+    }
+    let target =
+        Target { node: m.node.clone(), os: facts.os.clone(), roles: m.spec.roles().clone(), facts: Arc::new(facts) };
     Ok(Connected { member: m, target, conns })
 }

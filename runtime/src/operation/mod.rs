@@ -14,6 +14,7 @@
 
 mod batch;
 mod connect;
+mod dependents;
 mod engine;
 pub mod members;
 mod node_run;

@@ -3,12 +3,12 @@
 
 use super::connect::Conns;
 use super::options::RunOptions;
-use crate::plan::{PlanOutput, Target, World, plan_phase};
+use crate::plan::{NodeValue, PlanOutput, Target, World, plan_phase};
 use crate::render::{Event as Record, PhaseScript, RecordParser, RenderOptions, render_phase};
 use crate::report::{ActionResult, NodeResult, Status};
 use crate::spec::PlanFn;
 use crate::transport::{AdminUser, ExecOutcome, Transport, TransportError};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +18,21 @@ use tokio::sync::Semaphore;
 pub(crate) struct NodeOutcome {
     pub result: NodeResult,
     pub published: BTreeMap<String, serde_json::Value>,
+    /// Values actions captured.
+    pub values: Vec<(String, NodeValue)>,
+    /// Other groups the node's plans read.
+    pub reads: BTreeSet<String>,
+}
+
+impl NodeOutcome {
+    pub(crate) fn of(result: NodeResult, planned: Option<&PlanOutput>) -> NodeOutcome {
+        NodeOutcome {
+            result,
+            published: planned.map(|p| p.published.clone()).unwrap_or_default(),
+            reads: planned.map(|p| p.reads.clone()).unwrap_or_default(),
+            values: Vec::new(),
+        }
+    }
 }
 
 /// One node's work in one phase.
@@ -26,6 +41,9 @@ pub(crate) struct Job {
     pub fns: Vec<PlanFn>,
     pub conns: Arc<Conns>,
     pub user: AdminUser,
+    /// Check mode for this node (the operation's, or forced for nodes that only provide
+    /// settings to others).
+    pub check: bool,
 }
 
 impl Job {
@@ -48,24 +66,28 @@ impl Job {
             Err(e) => {
                 let mut result = NodeResult::failed(&self.target.node, phase, e, started.elapsed());
                 result.retries = self.conns.take_retries();
-                return NodeOutcome { result, published: planned.published };
+                return NodeOutcome::of(result, Some(&planned));
             }
         };
-        let PlanOutput { actions, published, .. } = planned;
         let mut ro = RenderOptions::new(phase, &self.target.node.name);
-        ro.check = o.check;
+        ro.check = self.check;
         ro.state_dir.clone_from(&o.state_dir);
-        let result = match render_phase(&actions, &self.target.os, &ro) {
+        let mut out = NodeOutcome::of(NodeResult::new(&self.target.node, phase), Some(&planned));
+        match render_phase(&planned.actions, &self.target.os, &ro) {
             Ok(script) => {
                 let limit = Limit::of(o.phase_timeout, deadline);
-                execute(&self.target, phase, &script, transport.as_ref().as_ref(), &self.user, limit, started).await
+                let t = transport.as_ref().as_ref();
+                let (result, values) = execute(&self.target, phase, &script, t, &self.user, limit, started).await;
+                out.result = result;
+                out.values = values;
             }
             Err(e) => {
                 let error = format!("cannot render for {}: {e}", self.target.os);
-                NodeResult::failed(&self.target.node, phase, error, started.elapsed())
+                out.result = NodeResult::failed(&self.target.node, phase, error, started.elapsed());
             }
-        };
-        NodeOutcome { result, published }
+        }
+        out.result.retries = self.conns.take_retries();
+        out
     }
 }
 
@@ -92,17 +114,17 @@ pub(crate) fn plan(
         Err(payload) => {
             let error = format!("a plan function panicked: {}", panic_message(payload.as_ref()));
             let result = NodeResult::failed(&target.node, phase, error, started.elapsed());
-            return Err(Box::new(NodeOutcome { result, published: BTreeMap::new() }));
+            return Err(Box::new(NodeOutcome::of(result, None)));
         }
     };
     if !out.errors.is_empty() {
         let error = format!("planning failed: {}", out.errors.join("; "));
         let result = NodeResult::failed(&target.node, phase, error, started.elapsed());
-        return Err(Box::new(NodeOutcome { result, published: out.published }));
+        return Err(Box::new(NodeOutcome::of(result, Some(&out))));
     }
     if out.actions.is_empty() {
         let result = NodeResult::new(&target.node, phase).took(started.elapsed());
-        return Err(Box::new(NodeOutcome { result, published: out.published }));
+        return Err(Box::new(NodeOutcome::of(result, Some(&out))));
     }
     Ok(out)
 }
@@ -143,7 +165,7 @@ async fn execute(
     user: &AdminUser,
     limit: Option<Limit>,
     started: Instant,
-) -> NodeResult {
+) -> (NodeResult, Vec<(String, NodeValue)>) {
     let mut parser = RecordParser::new(&script.nonce);
     let mut records: Vec<(Instant, Record)> = Vec::new();
     let mut on_stdout = |chunk: &[u8]| {
@@ -159,6 +181,14 @@ async fn execute(
     };
     let end = Instant::now();
     records.extend(parser.finish().into_iter().map(|e| (end, e)));
+    let mut values = Vec::new();
+    records.retain(|(_, e)| match e {
+        Record::Value { name, secret, bytes, .. } => {
+            values.push((name.clone(), NodeValue { bytes: bytes.clone(), secret: *secret }));
+            false
+        }
+        _ => true,
+    });
     let (mut actions, done) = collect(script, records, started);
     let any_failed = actions.iter().any(|a| a.status == Status::Failed);
     if !done && !any_failed {
@@ -168,7 +198,7 @@ async fn execute(
         }
     }
     let error = outcome_error(&outcome, done, any_failed);
-    NodeResult::from_actions(&t.node, phase, actions, error, started.elapsed())
+    (NodeResult::from_actions(&t.node, phase, actions, error, started.elapsed()), values)
 }
 
 /// Action results from the records (actions without a record are `NotRun`), and whether the
@@ -212,7 +242,7 @@ fn collect(script: &PhaseScript, records: Vec<(Instant, Record)>, started: Insta
                     r.stderr = String::from_utf8_lossy(&text).into_owned();
                 }
             }
-            Record::Flag(_) | Record::Stray(_) => {}
+            Record::Flag(_) | Record::Stray(_) | Record::Value { .. } => {}
             Record::Done => done = true,
         }
     }

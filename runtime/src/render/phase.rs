@@ -142,9 +142,17 @@ fn prologue(o: &RenderOptions, os: &Os, count: usize) -> Script {
         trap "exit 143" TERM;
         fn p_changed() { : > $P_T/changed; }
         fn p_checking() { [ $P_CHECK = 1 ]; }
-        fn p_flag() { : > $P_T/flag.$1; }
-        fn p_flagged() { [ -e $P_T/flag.$1 ]; }
+        /// Flags (`flag_on_changed`) stay pending on the node until a phase in which an action
+        /// conditioned on them (`if_flag`) ran ends: a failed run leaves them pending.
+        fn p_flag() {
+            sh!("case \"$1\" in ''|.*|*[!A-Za-z0-9_.-]*) echo \"pallet: invalid flag name\" >&2; return 1;; esac");
+            : > $P_T/flag.$1;
+            if ! p_checking { mkdir -p $P_STATE/pending && : > $P_STATE/pending/$1; }
+        }
+        fn p_flagged() { [ -e $P_T/flag.$1 ] || [ -e $P_STATE/pending/$1 ]; }
+        fn p_handled() { : > $P_T/handled.$1; }
         fn p_retried() { echo >> $P_T/retries; }
+        fn p_value() { mkdir -p $P_T/values; cp -- $2 $P_T/values/$1; if [ $3 = 1 ] { : > $P_T/values/$1.secret; } }
         /// p_data OFFSET LENGTH: bytes of the payload that came after this script, streamed.
         fn p_data() { tail -c +$(($1 + 1)) $P_DATA | head -c $2; }
         /// p_emit KIND INDEX FILE LIMIT: the last LIMIT bytes of FILE as a block framed by length.
@@ -162,6 +170,10 @@ fn prologue(o: &RenderOptions, os: &Os, count: usize) -> Script {
             if [ -e $P_T/retries ] { p_retries=$(wc -l < $P_T/retries | tr -d " "); }
             rm -f $P_T/changed $P_T/retries;
             if [ -s $P_T/out ] { p_emit out $1 $P_T/out 1048576; }
+            if [ -d $P_T/values ] {
+                sh!("for p_v in \"$P_T\"/values/*; do case \"$p_v\" in *.secret) continue;; esac; p_vs=0; [ -e \"$p_v.secret\" ] && p_vs=1; p_emit \"value ${p_v##*/} $p_vs\" \"$1\" \"$p_v\" 16777216; done");
+                rm -rf $P_T/values;
+            }
             if [ -s $P_T/err ] { p_emit stderr $1 $P_T/err 4000; }
             printf "%s %s %s %s %s\\n" $P_N $1 $p_st $p_rc $p_retries;
             [ $p_rc -eq 0 ];
@@ -173,6 +185,10 @@ fn epilogue() -> Script {
     script! {
         for p_f in $P_T/flag.* {
             if [ -e $p_f ] { printf "%s flag %s\\n" $P_N ${p_f # #*/flag.}; }
+        }
+        /// Every action ran: the flags whose conditioned actions ran are handled.
+        for p_f in $P_T/handled.* {
+            if [ -e $p_f ] && ! p_checking { rm -f $P_STATE/pending/${p_f # #*/handled.}; }
         }
         printf "%s done\\n" $P_N;
         exit 0;

@@ -14,6 +14,7 @@ pub struct Run {
     pub stderr: Vec<(usize, String)>,
     pub output: Vec<String>,
     pub stray: Vec<String>,
+    pub values: Vec<(String, String)>,
     pub flags: Vec<String>,
     pub done: bool,
     pub exit: i32,
@@ -87,6 +88,7 @@ pub fn parse_output(out: &std::process::Output, nonce: &str) -> Run {
         stderr: vec![],
         output: vec![],
         stray: vec![],
+        values: vec![],
         flags: vec![],
         done: false,
         exit: out.status.code().unwrap_or(-1),
@@ -99,6 +101,7 @@ pub fn parse_output(out: &std::process::Output, nonce: &str) -> Run {
             Event::Stray(l) => run.stray.push(String::from_utf8_lossy(&l).into_owned()),
             Event::Flag(f) => run.flags.push(f),
             Event::Done => run.done = true,
+            Event::Value { name, bytes, .. } => run.values.push((name, String::from_utf8_lossy(&bytes).into_owned())),
         }
     }
     if !out.stderr.is_empty() {
