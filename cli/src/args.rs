@@ -73,6 +73,10 @@ pub struct Args {
     /// At most this many SSH handshakes at once [config: run.handshake_concurrency; default 20].
     #[arg(long, global = true, value_name = "N")]
     pub handshake_concurrency: Option<usize>,
+    /// Also run the groups that read a group this command changed (otherwise they are reported
+    /// as stale, with the command that refreshes them).
+    #[arg(long, global = true)]
+    pub with_dependents: bool,
     /// Print each phase's results as soon as the phase ends.
     #[arg(long, global = true)]
     pub phase_reports: bool,

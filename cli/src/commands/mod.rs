@@ -12,18 +12,20 @@ mod script;
 use crate::args::{Args, Command, Format};
 use crate::progress::{Display, watch};
 use crate::{App, Failure, config, settings};
-use pallet_runtime::compute::ComputeService;
+use pallet_runtime::operation::members::Placement;
 use pallet_runtime::operation::{Operation, RunOptions};
 use pallet_runtime::report::Report;
 use pallet_runtime::spec::GroupSpec;
-use std::sync::Arc;
 
 /// What a command that reaches a compute service works with, all resolved.
 pub(crate) struct Online {
     /// The groups the command names (all by default).
     pub groups: Vec<GroupSpec>,
-    /// The compute service.
-    pub service: Arc<dyn ComputeService>,
+    /// The named groups on their services.
+    pub targets: Vec<Placement>,
+    /// The program's other groups on their services: they run only `settings` (changing
+    /// nothing) so plans see every group.
+    pub consider: Vec<Placement>,
     /// Run options.
     pub options: RunOptions,
     /// Output format.
@@ -80,14 +82,25 @@ pub(crate) async fn dispatch(app: &App, args: &Args) -> Result<u8, Failure> {
         Command::Plan { groups, os: Some(os), phases } => plan::offline(app, groups, os, phases, args.format),
         _ => {
             let admin = settings::admin_user(app.admin.as_ref(), args, &cfg)?;
-            let service = settings::service(&app.services, &app.providers, args, &cfg, &admin, &groups).await?;
-            let (mut options, _known_hosts) =
-                settings::run_options(&app.options, args, &cfg, admin, service.as_ref(), &groups);
+            let others: Vec<GroupSpec> =
+                app.groups.iter().filter(|g| !groups.iter().any(|s| s.name() == g.name())).cloned().collect();
+            let mut services = settings::Services::new(app, &cfg, &admin, &groups);
+            let targets = services.place(&groups, args, &app.group_services).await?;
+            let consider = match &args.command {
+                // Plans see every group the program defines.
+                Command::Lift { .. } | Command::Check { .. } | Command::Converge { .. } => {
+                    services.place(&others, args, &app.group_services).await?
+                }
+                _ => Vec::new(),
+            };
+            let creates = services.any_creates_nodes();
+            drop(services);
+            let (mut options, _known_hosts) = settings::run_options(&app.options, args, &cfg, admin, creates);
             if args.phase_reports && args.format == Format::Human {
                 options.post_phase = Some(crate::output::phase_reports(options.post_phase.take()));
             }
             let display = if args.quiet || args.format == Format::Json { Display::Quiet } else { Display::auto() };
-            let ctx = Online { groups, service, options, format: args.format, display, quiet: args.quiet };
+            let ctx = Online { groups, targets, consider, options, format: args.format, display, quiet: args.quiet };
             match &args.command {
                 Command::Converge { counts, phases } => converge::run(ctx, counts, phases).await,
                 Command::Lift { phases, .. } => lift::run(ctx, phases).await,

@@ -10,7 +10,7 @@ use stevedore_dsl::suggest::hint;
 use syn::Expr;
 
 const NODE_SPEC: &[&str] = &["image", "hardware", "location", "network", "qos"];
-const IMAGE: &[&str] = &["os_family", "os_version_matches", "image_id", "login_user"];
+const IMAGE: &[&str] = &["os_family", "os_version_matches", "image_id", "login_user", "login_key"];
 const HARDWARE: &[&str] = &["min_cores", "min_ram", "smallest", "fastest", "biggest", "hardware_id"];
 const LOCATION: &[&str] = &["location_id"];
 const NETWORK: &[&str] = &["inbound_ports"];

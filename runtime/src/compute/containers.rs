@@ -20,6 +20,9 @@ use tokio::process::Command;
 pub const MANAGED_LABEL: &str = "pallet.managed";
 /// The label holding the group name.
 pub const GROUP_LABEL: &str = "pallet.group";
+/// The label holding the image's login user (from the group's node spec), authorized with the
+/// admin key at creation and at every repair.
+pub const LOGIN_USER_LABEL: &str = "pallet.login_user";
 
 /// A container engine used as a compute service.
 #[derive(Debug, Clone)]
@@ -49,6 +52,16 @@ ssh-keygen -A >/dev/null
 if [ -n "$PALLET_KEY" ]; then
   grep -qxF "$PALLET_KEY" /root/.ssh/authorized_keys 2>/dev/null || printf '%s\n' "$PALLET_KEY" >> /root/.ssh/authorized_keys
   chmod 600 /root/.ssh/authorized_keys
+  # The image's own login user (as cloud-init does for an image's default user).
+  u=$PALLET_LOGIN_USER
+  if [ -n "$u" ] && [ "$u" != root ]; then
+    h=$(awk -F: -v u="$u" '$1 == u { print $6 }' /etc/passwd)
+    if [ -n "$h" ]; then
+      mkdir -p "$h/.ssh"
+      grep -qxF "$PALLET_KEY" "$h/.ssh/authorized_keys" 2>/dev/null || printf '%s\n' "$PALLET_KEY" >> "$h/.ssh/authorized_keys"
+      chown -R "$u:" "$h/.ssh"; chmod 700 "$h/.ssh"; chmod 600 "$h/.ssh/authorized_keys"
+    fi
+  fi
 fi
 if ! [ -f /run/sshd.pid ] || ! kill -0 "$(cat /run/sshd.pid)" 2>/dev/null; then
   /usr/sbin/sshd -o PermitRootLogin=prohibit-password -o PidFile=/run/sshd.pid
@@ -195,7 +208,10 @@ impl Containers {
     /// Installs and starts sshd in container `name`, then waits until it answers.
     async fn make_ready(&self, name: &str) -> Result<(), ComputeError> {
         let key = format!("PALLET_KEY={}", self.authorized_key.clone().unwrap_or_default());
-        self.engine(&["exec", "-e", &key, name, "sh", "-c", SETUP]).await?;
+        let format = format!("{{{{index .Config.Labels \"{LOGIN_USER_LABEL}\"}}}}");
+        let login = self.engine(&["inspect", "--format", &format, name]).await.unwrap_or_default();
+        let login = format!("PALLET_LOGIN_USER={}", login.trim().trim_start_matches("<no value>"));
+        self.engine(&["exec", "-e", &key, "-e", &login, name, "sh", "-c", SETUP]).await?;
         let node =
             self.inspect(&[name.to_string()]).await?.pop().ok_or_else(|| self.err(format!("{name} vanished")))?;
         let deadline = Instant::now() + self.ready_timeout;
@@ -224,6 +240,8 @@ impl Containers {
             format!("{MANAGED_LABEL}=1"),
             "--label".into(),
             format!("{GROUP_LABEL}={}", group.name()),
+            "--label".into(),
+            format!("{LOGIN_USER_LABEL}={}", spec.image.login_user.clone().unwrap_or_default()),
             "-p".into(),
             "127.0.0.1::22".into(),
         ];

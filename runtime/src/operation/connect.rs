@@ -121,12 +121,24 @@ pub(crate) struct Connected {
     pub conns: Arc<Conns>,
 }
 
-/// The user a phase runs as on `node`: the image user for image-credential phases (and the
-/// first connection) of nodes not yet bootstrapped, else the admin user.
-pub(crate) fn user_for(node: &Node, image_credentials: bool, o: &RunOptions) -> AdminUser {
-    match (&o.image_user, image_credentials && !node.has_flag(BOOTSTRAPPED)) {
-        (Some(u), true) => u.clone(),
-        _ => o.user.clone(),
+/// The user a phase runs as on `m`'s node: for image-credential phases (and the first
+/// connection) of nodes not yet bootstrapped, the image's login user — the group's
+/// `image.login_user` with `image.login_key` (default: the admin user's key), else
+/// [`RunOptions::image_user`] — otherwise the admin user. So groups on images with different
+/// login users (root, admin, ec2-user, ubuntu) bootstrap in one operation.
+pub(crate) fn user_for(m: &Member, image_credentials: bool, o: &RunOptions) -> AdminUser {
+    if !image_credentials || m.node.has_flag(BOOTSTRAPPED) {
+        return o.user.clone();
+    }
+    let image = &m.spec.node_spec().image;
+    match (&image.login_user, &o.image_user) {
+        (Some(login), _) => {
+            let mut u = AdminUser::new(login.clone());
+            u.private_key = image.login_key.clone().or_else(|| o.user.private_key.clone());
+            u
+        }
+        (None, Some(u)) => u.clone(),
+        (None, None) => o.user.clone(),
     }
 }
 
@@ -176,7 +188,7 @@ pub(crate) async fn connect(
 ) -> Result<Connected, (Member, ConnectError, u32)> {
     let conns = Arc::new(Conns::new(m.node.clone(), m.service.connector(&m.node)));
     let bootstraps = m.spec.has_phase(BOOTSTRAP) && phases.iter().any(|p| p == BOOTSTRAP);
-    let user = user_for(&m.node, bootstraps, &o);
+    let user = user_for(&m, bootstraps, &o);
     let identified = async {
         let transport = conns.get(&user, &o, &handshakes).await?;
         match (&m.node.os, o.os_detect) {

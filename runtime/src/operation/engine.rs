@@ -263,7 +263,7 @@ async fn run_phase(
                             fns: c.member.spec.phase_fns(phase).to_vec(),
                             conns: c.conns.clone(),
                             // Settings runs before bootstrap, so it logs in as bootstrap will.
-                            user: user_for(&c.target.node, meta.image_credentials || phase == SETTINGS, o),
+                            user: user_for(&c.member, meta.image_credentials || phase == SETTINGS, o),
                             // Nodes that only provide settings to others change nothing.
                             check: o.check || !c.member.target,
                         };
