@@ -236,23 +236,26 @@ impl<'a> Plan<'a> {
         self.world.admin.as_ref()
     }
 
-    /// Every target of the operation.
+    /// Every reachable node of the operation.
     pub fn targets(&self) -> &[Target] {
         &self.world.targets
     }
 
-    /// The nodes of group `group` (in the operation, consider-groups included), by name.
+    /// The nodes of group `group` (every group the program defines takes part), by name;
+    /// nodes that could not be reached are listed too (reading their settings is an error).
     pub fn nodes_in_group(&self, group: &str) -> Vec<&Node> {
-        let mut v: Vec<&Node> = self.world.targets.iter().filter(|t| t.node.group == group).map(|t| &t.node).collect();
-        v.sort_by(|a, b| a.name.cmp(&b.name));
-        v
+        self.read(group);
+        self.world.all_nodes().into_iter().filter(|(n, _)| n.group == group).map(|(n, _)| n).collect()
     }
 
-    /// The nodes whose group has role `role`, by name.
+    /// The nodes whose group has role `role`, by name (unreachable ones too).
     pub fn nodes_with_role(&self, role: &str) -> Vec<&Node> {
-        let mut v: Vec<&Node> = self.world.targets.iter().filter(|t| t.roles.contains(role)).map(|t| &t.node).collect();
-        v.sort_by(|a, b| a.name.cmp(&b.name));
-        v
+        let nodes: Vec<&Node> =
+            self.world.all_nodes().into_iter().filter(|(_, r)| r.contains(role)).map(|(n, _)| n).collect();
+        for n in &nodes {
+            self.read(&n.group);
+        }
+        nodes
     }
 
     /// The settings `node` published under `facility` in an earlier phase.
