@@ -253,6 +253,8 @@ impl Containers {
         args.push(image);
         args.extend(["sleep".to_string(), "infinity".to_string()]);
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        // Held until the setup is done, so a concurrent operation does not "repair" this node.
+        let _lock = setup_lock(&name, true);
         self.engine(&refs).await?;
         if let Err(e) = self.make_ready(&name).await {
             // Never leave a half-made node behind: it is labelled, but remove it and report.
@@ -261,6 +263,26 @@ impl Containers {
         }
         self.inspect(std::slice::from_ref(&name)).await?.pop().ok_or_else(|| self.err(format!("{name} vanished")))
     }
+}
+
+/// The lock a container's setup holds: a file per container name in a per-user directory of the
+/// temp dir. `wait` blocks until it is free.
+enum SetupLock {
+    /// Taken; released when dropped.
+    Held(#[allow(dead_code)] std::fs::File),
+    /// Another process holds it: that container is being set up right now.
+    Busy,
+    /// No lock file could be made: setups are not serialized.
+    Unavailable,
+}
+
+fn setup_lock(name: &str, wait: bool) -> SetupLock {
+    let dir = crate::transport::ssh::default_control_dir().join("container-setup");
+    let open = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(name)));
+    let Ok(f) = open else { return SetupLock::Unavailable };
+    let locked = if wait { f.lock().is_ok() } else { f.try_lock().is_ok() };
+    if locked { SetupLock::Held(f) } else { SetupLock::Busy }
 }
 
 /// Does something at `addr` speak SSH?
@@ -289,8 +311,14 @@ impl ComputeService for Containers {
             // Adoption repairs: a managed container whose sshd does not answer (its setup was
             // cut short) gets the idempotent setup again; one that still does not answer is
             // reported as not running, so converge replaces it.
+            // A container another operation is still setting up (its creation lock is held) is
+            // left alone.
             for n in nodes.iter_mut().filter(|n| n.running) {
                 if !ssh_banner(&format!("127.0.0.1:{}", n.ssh_port)).await {
+                    let _lock = match setup_lock(&n.name, false) {
+                        SetupLock::Busy => continue,
+                        held => held,
+                    };
                     tracing::info!("{}: sshd does not answer; running the node setup again", n.name);
                     if self.make_ready(&n.name).await.is_err() {
                         n.running = false;
