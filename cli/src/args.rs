@@ -47,8 +47,9 @@ pub struct Args {
     /// Host key checking (containers this program creates always use accept-new).
     #[arg(long, global = true, value_enum, default_value_t = HostKeys::Strict)]
     pub host_keys: HostKeys,
-    /// Keep SSH masters running this many seconds after the run and reuse them in the next one
-    /// (like Ansible's ControlPersist).
+    /// Keep SSH masters this many seconds after the run and reuse them in the next run (like
+    /// Ansible's ControlPersist); 0 closes them at the end [config: run.keep_connections;
+    /// default 60]. `disconnect` closes kept ones.
     #[arg(long, global = true, value_name = "SECONDS")]
     pub keep_connections: Option<u64>,
     /// Give up connecting to a node after this many seconds [config: run.connect_timeout; default 10].
@@ -143,6 +144,8 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Close the SSH connections earlier runs kept open.
+    Disconnect,
     /// Render the scripts of a group's phases for an OS, without any node.
     Script {
         /// The OS, e.g. ubuntu-24.04.
@@ -166,7 +169,7 @@ impl Command {
             | Command::Plan { phases, .. }
             | Command::Check { phases, .. } => phases.clone(),
             Command::Script { phase, .. } => phase.iter().cloned().collect(),
-            Command::Nodes { .. } | Command::Destroy { .. } => Vec::new(),
+            Command::Nodes { .. } | Command::Destroy { .. } | Command::Disconnect => Vec::new(),
         }
     }
 
@@ -182,6 +185,7 @@ impl Command {
             | Command::Check { groups, .. }
             | Command::Destroy { groups, .. } => groups.clone(),
             Command::Script { group, .. } => group.iter().cloned().collect(),
+            Command::Disconnect => Vec::new(),
         }
     }
 }

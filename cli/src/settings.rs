@@ -250,10 +250,12 @@ pub(crate) fn run_options(
     let secs = std::time::Duration::from_secs;
     let limit = |v: u64| (v > 0).then(|| secs(v));
     let mut o = RunOptions { user: admin, image_user: Some(image_user), ..base.clone() };
-    o.ssh.host_keys = host_keys;
-    if let Some(k) = args.keep_connections.or(r.keep_connections) {
-        o.ssh.keep_connections = Some(secs(k));
+    if o.controller_state.is_none() {
+        o.controller_state = pallet_runtime::operation::default_controller_state();
     }
+    o.ssh.host_keys = host_keys;
+    // Kept for a minute by default, like Ansible's ControlPersist; 0 closes them at the end.
+    o.ssh.keep_connections = limit(args.keep_connections.or(r.keep_connections).unwrap_or(60));
     if let Some(t) = args.connect_timeout.or(r.connect_timeout) {
         o.ssh.connect_timeout = secs(t.max(1));
     }

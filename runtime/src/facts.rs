@@ -136,6 +136,7 @@ const MARK: &str = "PALLET_FACT";
 /// The probe script. With `check_sudo`, it also runs `sudo -n true` and reports the outcome.
 pub fn probe_script(check_sudo: bool) -> Vec<u8> {
     let mark = MARK;
+    let facts = facts_script();
     let sudo = if check_sudo {
         script! {
             if ! command -v sudo >/dev/null 2>&1 { echo #mark sudo missing; }
@@ -145,9 +146,19 @@ pub fn probe_script(check_sudo: bool) -> Vec<u8> {
     } else {
         stevedore::Script::new()
     };
+    let s = script! { #facts; #sudo; };
+    // Every part is a literal or an ASCII constant: rendering cannot fail.
+    s.to_bytes().unwrap_or_default()
+}
+
+/// The part of the probe that prints the facts (no sudo check): its output for an unchanged
+/// node is the same from run to run, so a phase script can check that a node is still what its
+/// cached facts say (`render::RenderOptions::guard`).
+pub fn facts_script() -> stevedore::Script {
+    let mark = MARK;
     let addr_prog = format!("{{ print \"{MARK} addr\", $2, $4 }}");
     let meminfo_prog = "/^MemTotal:/ { print $2 }";
-    let s = script! {
+    script! {
         echo #mark os-release-begin;
         cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null;
         echo;
@@ -163,10 +174,19 @@ pub fn probe_script(check_sudo: bool) -> Vec<u8> {
         echo #mark shell $(readlink -f /bin/sh 2>/dev/null);
         if command -v ip >/dev/null 2>&1 { ip -o addr show 2>/dev/null | awk #addr_prog; }
         else { echo #mark addr - $(hostname -I 2>/dev/null); }
-        #sudo;
-    };
-    // Every part is a literal or an ASCII constant: rendering cannot fail.
-    s.to_bytes().unwrap_or_default()
+    }
+}
+
+/// The lines of a probe's output that [`facts_script`] printed (without the sudo check).
+pub fn facts_part(out: &[u8]) -> Vec<u8> {
+    let sudo = format!("{MARK} sudo ");
+    let mut v = Vec::with_capacity(out.len());
+    for line in out.split_inclusive(|&b| b == b'\n') {
+        if !line.starts_with(sudo.as_bytes()) {
+            v.extend_from_slice(line);
+        }
+    }
+    v
 }
 
 /// Parses the probe's output.

@@ -79,6 +79,14 @@ pub(crate) async fn dispatch(app: &App, args: &Args) -> Result<u8, Failure> {
     settings::check_phases(&groups, &args.command.phases())?;
     match &args.command {
         Command::Script { os, group, phase } => script::run(app, os, group.as_deref(), phase.as_deref()),
+        Command::Disconnect => {
+            let o = &app.options.ssh;
+            let n = pallet_runtime::transport::ssh::close_kept(o).await;
+            if !args.quiet {
+                println!("closed {n} kept connection{}", if n == 1 { "" } else { "s" });
+            }
+            Ok(crate::EXIT_OK)
+        }
         Command::Plan { groups, os: Some(os), phases } => plan::offline(app, groups, os, phases, args.format),
         _ => {
             let admin = settings::admin_user(app.admin.as_ref(), args, &cfg)?;
@@ -108,7 +116,7 @@ pub(crate) async fn dispatch(app: &App, args: &Args) -> Result<u8, Failure> {
                 Command::Nodes { .. } => nodes::run(ctx).await,
                 Command::Plan { phases, .. } => plan::online(ctx, phases).await,
                 Command::Destroy { yes, .. } => destroy::run(ctx, *yes).await,
-                Command::Script { .. } => Err(Failure::usage("`script` needs no service")),
+                Command::Script { .. } | Command::Disconnect => Err(Failure::usage("this command needs no service")),
             }
         }
     }

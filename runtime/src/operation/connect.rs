@@ -1,9 +1,10 @@
 //! Connections: one per node and login user (a ControlMaster each over SSH), opened on first use
 //! within the handshake limit; the OS probe that turns a connected node into a plan target.
 
+use super::facts_cache;
 use super::members::Member;
 use super::options::RunOptions;
-use crate::facts::{Facts, FactsError, parse_probe, probe_script};
+use crate::facts::{Facts, FactsError, facts_part, parse_probe, probe_script};
 use crate::node::Node;
 use crate::plan::Target;
 use crate::spec::{BOOTSTRAP, BOOTSTRAPPED};
@@ -42,11 +43,28 @@ pub(crate) struct Conns {
     open: tokio::sync::Mutex<HashMap<String, SharedTransport>>,
     /// Connection attempts retried and not yet reported.
     retries: std::sync::atomic::AtomicU32,
+    /// The cached facts the node's first phase must check (set when the probe was skipped).
+    guard: std::sync::Mutex<Option<Arc<[u8]>>>,
 }
 
 impl Conns {
     pub(crate) fn new(node: Node, connector: Arc<dyn Connector>) -> Conns {
-        Conns { node, connector, open: tokio::sync::Mutex::new(HashMap::new()), retries: Default::default() }
+        Conns {
+            node,
+            connector,
+            open: tokio::sync::Mutex::new(HashMap::new()),
+            retries: Default::default(),
+            guard: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn set_guard(&self, facts: Arc<[u8]>) {
+        *self.guard.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(facts);
+    }
+
+    /// The facts guard for the node's first phase (taken: later phases run unguarded).
+    pub(crate) fn take_guard(&self) -> Option<Arc<[u8]>> {
+        self.guard.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 
     /// The connection retries since the last call (they go into the node's next result).
@@ -145,7 +163,11 @@ pub(crate) fn user_for(m: &Member, image_credentials: bool, o: &RunOptions) -> A
 /// Runs the probe on `transport` as `user` within `limit` and parses it. A user with passwordless
 /// sudo is probed without sudo, with a sudo check in the probe; a user with a sudo password is
 /// probed through `sudo -S`, so a wrong password shows here.
-async fn probe(transport: &dyn Transport, user: &AdminUser, limit: std::time::Duration) -> Result<Facts, ConnectError> {
+async fn probe(
+    transport: &dyn Transport,
+    user: &AdminUser,
+    limit: std::time::Duration,
+) -> Result<(Facts, Vec<u8>), ConnectError> {
     let with_password = user.uses_sudo() && user.sudo_password.is_some();
     let script = probe_script(user.uses_sudo() && !with_password);
     let mut out = Vec::new();
@@ -163,7 +185,7 @@ async fn probe(transport: &dyn Transport, user: &AdminUser, limit: std::time::Du
         }
         return Err(ConnectError::Probe(message));
     }
-    Ok(parse_probe(&out)?)
+    Ok((parse_probe(&out)?, out))
 }
 
 /// Connects to `node` as `o.user` with `connector`, probes it, and closes the connection: the
@@ -175,7 +197,7 @@ pub async fn detect_facts(node: &Node, connector: &dyn Connector, o: &RunOptions
     let t = connector.connect(node, &o.user, &o.ssh).await?;
     let r = probe(t.as_ref(), &o.user, o.probe_timeout).await;
     t.close().await;
-    r
+    r.map(|(f, _)| f)
 }
 
 /// Connects `m` (as the user its first phase needs) and finds its OS: the inventory's when
@@ -194,7 +216,18 @@ pub(crate) async fn connect(
         match (&m.node.os, o.os_detect) {
             (Some(os), _) => Ok(Facts::from_os(os.clone())),
             (None, false) => Err(ConnectError::OsUnknown),
-            (None, true) => probe(transport.as_ref().as_ref(), &user, o.probe_timeout).await,
+            (None, true) => {
+                // Facts known from an earlier run: no probe; the first phase checks them.
+                if let Some(cached) = facts_cache::load(&o.controller_state, &m.node, &user.username)
+                    && let Ok(f) = parse_probe(&cached)
+                {
+                    conns.set_guard(Arc::from(cached));
+                    return Ok(f);
+                }
+                let (f, out) = probe(transport.as_ref().as_ref(), &user, o.probe_timeout).await?;
+                facts_cache::store(&o.controller_state, &m.node, &user.username, &facts_part(&out));
+                Ok(f)
+            }
         }
     };
     let mut facts = match identified.await {

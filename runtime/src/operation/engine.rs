@@ -102,6 +102,8 @@ async fn run_phases(
     report: &mut Report,
 ) {
     let mut failed: HashSet<String> = HashSet::new();
+    let ids: HashMap<&str, &str> =
+        connected.iter().map(|c| (c.target.node.name.as_str(), c.target.node.id.as_str())).collect();
     for phase in phases {
         if let Some(why) = stop_reason(rc.o, rc.deadline) {
             report.interrupted = Some(format!("{why} before phase {phase}"));
@@ -266,6 +268,7 @@ async fn run_phase(
                             user: user_for(&c.member, meta.image_credentials || phase == SETTINGS, o),
                             // Nodes that only provide settings to others change nothing.
                             check: o.check || !c.member.target,
+                            packager: c.member.spec.packager(),
                         };
                         (job, c.member.service.clone())
                     })
@@ -316,6 +319,12 @@ async fn record(
     }
     for (name, value) in &out.values {
         world.capture(&node.id, name, value.clone());
+    }
+    if let Some(f) = &out.facts
+        && let Some(t) = world.targets.iter_mut().find(|t| t.node.id == node.id)
+    {
+        t.os = f.os.clone();
+        t.facts = f.clone();
     }
     let (Some(f), false, false) = (flag, out.result.is_failed(), o.check) else { return };
     if let Err(e) = service.set_flag(node, f).await {

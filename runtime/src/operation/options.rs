@@ -51,9 +51,10 @@ pub struct RunOptions {
     /// Variables plans read with `Plan::var` after host and group variables (Pallet's
     /// `:environment`; the command line puts the configuration's `[environment]` over these).
     pub environment: std::collections::BTreeMap<String, serde_json::Value>,
-    /// Where the controller keeps what it learned between runs (each group's settings
-    /// fingerprint, for stale dependents); default `$XDG_STATE_HOME/pallet` (or
-    /// `~/.local/state/pallet`); `None` keeps nothing.
+    /// Where the controller keeps what it learned between runs: nodes' facts (so they are not
+    /// probed again: one exec per node per phase from the second run) and what each group read
+    /// (for stale dependents). `None` (the library's default) keeps nothing; the command line
+    /// uses [`default_controller_state`].
     pub controller_state: Option<std::path::PathBuf>,
     /// Check mode: report what would change, change nothing.
     pub check: bool,
@@ -121,7 +122,7 @@ impl Default for RunOptions {
             consider_groups: Vec::new(),
             with_dependents: false,
             environment: std::collections::BTreeMap::new(),
-            controller_state: default_controller_state(),
+            controller_state: None,
             check: false,
             state_dir: "/var/lib/pallet".to_string(),
             post_phase: None,

@@ -28,6 +28,10 @@ pub struct RenderOptions {
     pub state_dir: String,
     /// Replace secret values by placeholders (dry runs).
     pub redact: bool,
+    /// The facts (probe output) the script is rendered for, when they come from the
+    /// controller's cache: the script first probes the node and, when it differs, prints the new
+    /// facts and exits with code 98 before any action runs.
+    pub guard: Option<std::sync::Arc<[u8]>>,
 }
 
 impl RenderOptions {
@@ -40,6 +44,21 @@ impl RenderOptions {
             check: false,
             state_dir: "/var/lib/pallet".to_string(),
             redact: false,
+            guard: None,
+        }
+    }
+}
+
+/// The start of a guarded script: the node's facts now, compared with the ones it was rendered
+/// for (from the payload); a difference prints them as a `facts` block and exits 98.
+fn guard(expected: &std::sync::Arc<[u8]>, cx: &RenderContext<'_>) -> Script {
+    let facts = crate::facts::facts_script();
+    let data = cx.data(expected.clone());
+    script! {
+        ( #facts; ) > $P_T/probe 2>/dev/null;
+        if ! #data | cmp -s - $P_T/probe {
+            p_emit facts 0 $P_T/probe 1048576;
+            exit 98;
         }
     }
 }
@@ -206,6 +225,9 @@ pub fn render_phase(actions: &[Box<dyn Action>], os: &Os, o: &RenderOptions) -> 
     let ordered: Vec<&dyn Action> = merged.iter().map(|m| m.as_ref() as &dyn Action).chain(rest).collect();
     let mut planned = Vec::new();
     let mut body = prologue(o, os, ordered.len());
+    if let Some(expected) = &o.guard {
+        body.push(&guard(expected, &cx));
+    }
     for (i, a) in ordered.iter().enumerate() {
         let index = i + 1;
         let description = a.describe();

@@ -8,6 +8,8 @@
 //! ```text
 //! <nonce> out <index> <length>        then exactly <length> bytes: the action's stdout, then \n
 //! <nonce> stderr <index> <length>     then exactly <length> bytes: the tail of its stderr, then \n
+//! <nonce> facts 0 <length>           then exactly <length> bytes: the node's facts, when they
+//!                                     differ from the cached ones the script was rendered for
 //! <nonce> value <name> <secret 0|1> <index> <length>
 //!                                     then exactly <length> bytes: a value the action captured
 //! <nonce> <index> ok|changed|failed <exit code> <retries>
@@ -48,6 +50,9 @@ pub enum Event {
         /// How many times it retried.
         retries: u32,
     },
+    /// The node's facts, when they differ from the ones the script was rendered for (the script
+    /// then exits with code 98 before any action).
+    Facts(Vec<u8>),
     /// A value an action captured on the node.
     Value {
         /// 1-based index of the action.
@@ -71,6 +76,7 @@ pub enum Event {
 enum BlockKind {
     Out,
     Stderr,
+    Facts,
     Value { name: String, secret: bool },
 }
 
@@ -87,6 +93,7 @@ impl Block {
         match self.kind {
             BlockKind::Out => Event::Output { index: self.index, text: self.text },
             BlockKind::Stderr => Event::Stderr { index: self.index, text: self.text },
+            BlockKind::Facts => Event::Facts(self.text),
             BlockKind::Value { name, secret } => Event::Value { index: self.index, name, secret, bytes: self.text },
         }
     }
@@ -169,9 +176,13 @@ impl RecordParser {
         match words.as_slice() {
             ["done"] => events.push(Event::Done),
             ["flag", name] => events.push(Event::Flag((*name).to_string())),
-            [kind @ ("out" | "stderr"), i, len] => match (i.parse(), len.parse()) {
+            [kind @ ("out" | "stderr" | "facts"), i, len] => match (i.parse(), len.parse()) {
                 (Ok(index), Ok(remaining)) => {
-                    let kind = if *kind == "stderr" { BlockKind::Stderr } else { BlockKind::Out };
+                    let kind = match *kind {
+                        "stderr" => BlockKind::Stderr,
+                        "facts" => BlockKind::Facts,
+                        _ => BlockKind::Out,
+                    };
                     self.block = Some(Block { kind, index, remaining, text: Vec::new() });
                 }
                 _ => events.push(Event::Stray(line.to_vec())),

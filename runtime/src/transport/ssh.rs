@@ -55,9 +55,13 @@ impl Default for SshOptions {
     }
 }
 
-/// `/tmp/pallet-<uid>`, created with mode 0700.
+/// `$PALLET_CONTROL_DIR` when set, else `/tmp/pallet-<uid>`; created with mode 0700 (private to
+/// the user). Kept masters are recorded under it, in `kept/`.
 pub fn default_control_dir() -> PathBuf {
-    // SAFETY-free: read the uid from /proc/self rather than libc.
+    if let Some(d) = std::env::var_os("PALLET_CONTROL_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    // Read the uid from /proc/self rather than libc.
     let uid = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

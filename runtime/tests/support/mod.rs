@@ -101,6 +101,7 @@ pub fn parse_output(out: &std::process::Output, nonce: &str) -> Run {
             Event::Stray(l) => run.stray.push(String::from_utf8_lossy(&l).into_owned()),
             Event::Flag(f) => run.flags.push(f),
             Event::Done => run.done = true,
+            Event::Facts(_) => {}
             Event::Value { name, bytes, .. } => run.values.push((name, String::from_utf8_lossy(&bytes).into_owned())),
         }
     }
