@@ -121,11 +121,7 @@ async fn run_phases(
         }
         let Some(outcome) = outcome else { continue };
         let failed_now = outcome.results.iter().filter(|r| r.is_failed());
-        failed.extend(
-            failed_now.filter_map(|r| {
-                connected.iter().find(|c| c.target.node.name == r.node).map(|c| c.target.node.id.clone())
-            }),
-        );
+        failed.extend(failed_now.filter_map(|r| ids.get(r.node.as_str()).map(|id| (*id).to_string())));
         if let Some(hook) = &rc.o.post_phase {
             (hook.0)(phase, &outcome.results);
         }
