@@ -130,16 +130,37 @@ impl RemoteFile {
     fn content_bytes(&self) -> Result<Option<Arc<[u8]>>, ActionError> {
         Ok(match &self.source {
             Some(Source::Content(c)) => Some(c.clone()),
-            Some(Source::LocalFile(p)) => Some(Arc::from(
-                std::fs::read(p)
+            Some(Source::LocalFile(p)) => Some(
+                read_shared(p)
                     .map_err(|e| ActionError::LocalFile { path: p.display().to_string(), message: e.to_string() })?,
-            )),
+            ),
             Some(Source::Template { text, values }) => {
                 Some(Arc::from(render_template(text, values).map_err(ActionError::Invalid)?.into_bytes()))
             }
             Some(Source::Url { .. }) | None => None,
         })
     }
+}
+
+/// The content of local file `path`, shared by every node's phase that sends it at the same time:
+/// one copy in memory however many nodes receive it (the copy goes when the last phase is done).
+/// A file that changed on disk (length or modification time) is read again.
+fn read_shared(path: &std::path::Path) -> std::io::Result<Arc<[u8]>> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock, Weak};
+    type Key = (PathBuf, u64, Option<std::time::SystemTime>);
+    static SHARED: OnceLock<Mutex<HashMap<Key, Weak<[u8]>>>> = OnceLock::new();
+    let meta = std::fs::metadata(path)?;
+    let key = (path.to_path_buf(), meta.len(), meta.modified().ok());
+    let cache = SHARED.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(bytes) = map.get(&key).and_then(Weak::upgrade) {
+        return Ok(bytes);
+    }
+    let bytes: Arc<[u8]> = Arc::from(std::fs::read(path)?);
+    map.retain(|_, w| w.strong_count() > 0);
+    map.insert(key, Arc::downgrade(&bytes));
+    Ok(bytes)
 }
 
 /// Replaces `{{ name }}` (spaces optional) by `values[name]`.
