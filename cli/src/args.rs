@@ -13,6 +13,17 @@ pub enum Format {
     Json,
 }
 
+/// Which groups take part besides the named ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Every group the program defines: the others run `settings` only (changing nothing), so
+    /// relationships are complete.
+    All,
+    /// The named groups only: plans see no other group (reading one is an error, never empty).
+    Named,
+}
+
 /// Host key checking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HostKeys {
@@ -74,6 +85,9 @@ pub struct Args {
     /// At most this many SSH handshakes at once [config: run.handshake_concurrency; default 20].
     #[arg(long, global = true, value_name = "N")]
     pub handshake_concurrency: Option<usize>,
+    /// Which groups plans see besides the named ones [config: run.scope; default all].
+    #[arg(long, global = true, value_enum)]
+    pub scope: Option<Scope>,
     /// Also run the groups that read a group this command changed (otherwise they are reported
     /// as stale, with the command that refreshes them).
     #[arg(long, global = true)]

@@ -110,8 +110,10 @@ pub struct RunConfig {
     pub concurrency: Option<usize>,
     /// SSH handshakes at once (default 20).
     pub handshake_concurrency: Option<usize>,
-    /// Keep SSH masters this many seconds after a run (default: close them).
+    /// Keep SSH masters this many seconds after a run (default 60; 0 closes them).
     pub keep_connections: Option<u64>,
+    /// Which groups plans see besides the named ones: `all` (default) or `named`.
+    pub scope: Option<crate::args::Scope>,
 }
 
 impl RunConfig {
@@ -126,6 +128,7 @@ impl RunConfig {
             concurrency: over.concurrency.or(self.concurrency),
             handshake_concurrency: over.handshake_concurrency.or(self.handshake_concurrency),
             keep_connections: over.keep_connections.or(self.keep_connections),
+            scope: over.scope.or(self.scope),
         }
     }
 }

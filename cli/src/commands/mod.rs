@@ -94,8 +94,10 @@ pub(crate) async fn dispatch(app: &App, args: &Args) -> Result<u8, Failure> {
                 app.groups.iter().filter(|g| !groups.iter().any(|s| s.name() == g.name())).cloned().collect();
             let mut services = settings::Services::new(app, &cfg, &admin, &groups);
             let targets = services.place(&groups, args, &app.group_services).await?;
+            let scope = args.scope.or(cfg.run.scope).unwrap_or(crate::args::Scope::All);
             let consider = match &args.command {
-                // Plans see every group the program defines.
+                // Plans see every group the program defines (unless `--scope named`).
+                _ if scope == crate::args::Scope::Named => Vec::new(),
                 Command::Lift { .. } | Command::Check { .. } | Command::Converge { .. } => {
                     services.place(&others, args, &app.group_services).await?
                 }
