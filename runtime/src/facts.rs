@@ -35,7 +35,8 @@ pub struct Facts {
     pub cpus: Option<u32>,
     /// Total memory, in KiB (`MemTotal` of `/proc/meminfo`).
     pub memory_kib: Option<u64>,
-    /// Addresses by interface (`ip -o addr`; interface `-` when only `hostname -I` answered).
+    /// Addresses by interface (`ip -o addr`, without the `veth*` ends of container links;
+    /// interface `-` when only `hostname -I` answered).
     pub addresses: BTreeMap<String, Vec<IfAddr>>,
     /// What `/bin/sh` is (its resolved path, e.g. `/usr/bin/dash`, `/bin/busybox`).
     pub shell: Option<String>,
@@ -156,7 +157,9 @@ pub fn probe_script(check_sudo: bool) -> Vec<u8> {
 /// cached facts say (`render::RenderOptions::guard`).
 pub fn facts_script() -> stevedore::Script {
     let mark = MARK;
-    let addr_prog = format!("{{ print \"{MARK} addr\", $2, $4 }}");
+    // veth* are the host ends of container links: they come and go with the containers and
+    // would make every cached copy of the facts stale.
+    let addr_prog = format!("$2 !~ /^veth/ {{ print \"{MARK} addr\", $2, $4 }}");
     let meminfo_prog = "/^MemTotal:/ { print $2 }";
     script! {
         echo #mark os-release-begin;

@@ -168,7 +168,8 @@ fn reference(fleet: &Fleet, script: &str) -> (f64, bool) {
 /// them; `pallet-keep` does not state it and keeps connections (the default, 60 s).
 fn pallet_command(tool: &str, s: &Setup, dir: &Path, group: &str) -> Command {
     let mut c = Command::new(&s.ops);
-    let config = if tool == "pallet" { "pallet.toml" } else { "pallet-probe.toml" };
+    // Not `pallet.toml`: that name is the project file every run in the directory reads too.
+    let config = if tool == "pallet" { "os-stated.toml" } else { "os-probed.toml" };
     c.args(["--config", config, "--host-keys", "accept-new", "-q"]);
     if tool != "pallet-keep" {
         c.args(["--keep-connections", "0"]);
@@ -239,7 +240,7 @@ fn write_configs(fleet: &Fleet, dir: &Path) {
         .collect();
     std::fs::write(dir.join("inventory.toml"), &inv).unwrap();
     std::fs::write(dir.join("inventory-probe.toml"), inv.replace("os = \"debian-12\"\n", "")).unwrap();
-    for (config, inventory) in [("pallet.toml", "inventory.toml"), ("pallet-probe.toml", "inventory-probe.toml")] {
+    for (config, inventory) in [("os-stated.toml", "inventory.toml"), ("os-probed.toml", "inventory-probe.toml")] {
         std::fs::write(
             dir.join(config),
             format!("default_service = \"fleet\"\n[services.fleet]\nprovider = \"node-list\"\ninventory = \"{inventory}\"\n[admin_user]\nusername = \"{USER}\"\nprivate_key = \"{key}\"\n"),
