@@ -161,8 +161,9 @@ impl Container {
         let init: &[&str] = match setup.boot {
             Boot::Idle => &["--systemd=false", "--stop-signal=KILL"],
             Boot::Systemd => &["--systemd=always"],
-            Boot::Openrc => &["--systemd=false"],
-            Boot::Sysv => &["--systemd=false"],
+            // /run is a tmpfs on every boot, as on a real machine (the state of the last boot
+            // must not survive a reboot).
+            Boot::Openrc | Boot::Sysv => &["--systemd=false", "--tmpfs=/run:rw,mode=755"],
         };
         args.extend(init.iter().map(|s| s.to_string()));
         args.push(image);
@@ -235,10 +236,16 @@ impl Container {
         out.status.success().then(|| text(&out.stdout).trim().to_string())
     }
 
-    /// Stops the container (its PID 1 shuts the services down) and boots it again.
+    /// Reboots the container: a clean halt for systemd (podman sends it SIGRTMIN+3), a power cut
+    /// for the others (SysV init and openrc-init ignore podman's SIGTERM); /run starts empty.
     pub fn reboot(&self) {
-        let out = podman(&["stop", "-t", "20", &self.name], PODMAN_TIMEOUT);
-        assert!(out.status.success(), "podman stop {}: {}", self.name, text(&out.stderr));
+        let out = match self.boot {
+            Boot::Systemd => podman(&["stop", "-t", "30", &self.name], PODMAN_TIMEOUT),
+            _ => podman(&["kill", &self.name], PODMAN_TIMEOUT),
+        };
+        assert!(out.status.success(), "stopping {}: {}", self.name, text(&out.stderr));
+        let out = podman(&["wait", &self.name], Duration::from_secs(60));
+        assert!(out.status.success(), "{} did not stop: {}", self.name, text(&out.stderr));
         let out = podman(&["start", &self.name], PODMAN_TIMEOUT);
         assert!(out.status.success(), "podman start {}: {}", self.name, text(&out.stderr));
         self.wait_booted();
