@@ -211,6 +211,11 @@ impl Container {
         podman(&["exec", &self.name, "sh", "-c", cmd], PODMAN_TIMEOUT)
     }
 
+    /// Runs `cmd` with `sh -c` as `user` and returns its stdout (whatever its exit status).
+    pub fn stdout_as(&self, user: &str, cmd: &str) -> Vec<u8> {
+        podman(&["exec", "--user", user, &self.name, "sh", "-c", cmd], PODMAN_TIMEOUT).stdout
+    }
+
     /// Runs `cmd` and returns its stdout; panics when it fails.
     pub fn ok(&self, cmd: &str) -> String {
         let out = self.sh(cmd);
