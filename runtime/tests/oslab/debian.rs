@@ -117,7 +117,9 @@ fn scenario(_: &Ctx, rel: &'static Release) {
     assert_eq!(facts.os.family, Some(Family::Debian), "{facts:?}");
     assert_eq!(facts.os.version, want.version, "{facts:?}");
     assert_eq!((facts.os.packager, facts.os.init), (Some(Packager::Apt), Some(InitSystem::Sysvinit)), "{facts:?}");
+    assert_eq!(facts.os.users(), Some(stevedore::os::UserManagement::Shadow), "{facts:?}");
     lab::executed(rel.row, "OS detection");
+    lab::executed("shadow", "OS detection");
 
     let key = c.ok(&format!("cat /etc/apt/trusted.gpg.d/debian-archive-{}-automatic.asc", rel.suite)).into_bytes();
     let hello =
