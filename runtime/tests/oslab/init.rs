@@ -14,9 +14,27 @@ use stevedore::os::InitSystem;
 
 pub fn cases() -> Vec<Case> {
     vec![
-        Case { name: "systemd", images: &["systemd"], packages: false, run: |c| scenario(c, InitSystem::Systemd) },
-        Case { name: "openrc", images: &["openrc"], packages: false, run: |c| scenario(c, InitSystem::Openrc) },
-        Case { name: "sysvinit", images: &["deb12"], packages: false, run: |c| scenario(c, InitSystem::Sysvinit) },
+        Case {
+            name: "systemd",
+            images: &["systemd"],
+            packages: false,
+            cells: &[("systemd", "service"), ("systemd", "OS detection")],
+            run: |c| scenario(c, InitSystem::Systemd),
+        },
+        Case {
+            name: "openrc",
+            images: &["openrc"],
+            packages: false,
+            cells: &[("openrc", "service"), ("openrc", "OS detection")],
+            run: |c| scenario(c, InitSystem::Openrc),
+        },
+        Case {
+            name: "sysvinit",
+            images: &["deb12"],
+            packages: false,
+            cells: &[("sysvinit", "service"), ("sysvinit", "OS detection")],
+            run: |c| scenario(c, InitSystem::Sysvinit),
+        },
     ]
 }
 

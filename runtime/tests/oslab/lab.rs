@@ -412,11 +412,25 @@ pub fn stderr_of(r: &NodeResult, index: usize) -> String {
 /// Cells of the matrix that ran for real and passed their checks: (row, column).
 static EXECUTED: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 
+thread_local! {
+    /// The case running on this thread and the cells it declares.
+    static CASE: std::cell::Cell<(&'static str, &'static [(&'static str, &'static str)])> =
+        const { std::cell::Cell::new(("", &[])) };
+}
+
+/// Names the case this thread runs (the harness calls it).
+pub fn set_case(name: &'static str, cells: &'static [(&'static str, &'static str)]) {
+    CASE.with(|c| c.set((name, cells)));
+}
+
 /// Records that `column` (an action family) was executed on `row` and its checks passed. Call it
-/// after the checks: a case that fails records nothing after its failure.
+/// after the checks: a case that fails records nothing after its failure. The cell must be one
+/// the running case declares.
 pub fn executed(row: &str, column: &str) {
     assert!(crate::matrix::ROWS.iter().any(|r| r.name == row), "unknown matrix row {row}");
     assert!(crate::matrix::COLUMNS.iter().any(|c| c.name == column), "unknown matrix column {column}");
+    let (case, cells) = CASE.with(|c| c.get());
+    assert!(cells.contains(&(row, column)), "case {case} records ({row}, {column}) but does not declare it");
     EXECUTED.lock().unwrap().push((row.to_string(), column.to_string()));
 }
 

@@ -46,6 +46,9 @@ pub struct Case {
     pub images: &'static [&'static str],
     /// Does it need the test packages?
     pub packages: bool,
+    /// The matrix cells (row, column) it executes: it records each with [`lab::executed`] once
+    /// its checks passed; when it fails, the cells it did not record show as failing.
+    pub cells: &'static [(&'static str, &'static str)],
     /// The case.
     pub run: fn(&Ctx),
 }
@@ -168,12 +171,13 @@ fn main() {
             let Some(case) = pending.pop() else { break };
             let tx = tx.clone();
             let ctx = Ctx { packages: packages.clone() };
-            let (name, run) = (case.name, case.run);
+            let (name, run, cells) = (case.name, case.run, case.cells);
             running.push((name, Instant::now()));
             std::thread::Builder::new()
                 .name(name.to_string())
                 .spawn(move || {
                     let t = Instant::now();
+                    lab::set_case(name, cells);
                     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&ctx)));
                     let r = r.map_err(|e| {
                         e.downcast_ref::<String>()
@@ -212,10 +216,27 @@ fn main() {
         }
     }
 
-    let complete = selected.len() == all.len();
+    // A case that passed recorded every cell it declares (the declarations cannot drift).
+    let recorded = lab::executed_cells();
+    let passed_cases: Vec<&Case> =
+        selected.iter().copied().filter(|c| !failed.iter().any(|(n, _)| n == &c.name)).collect();
+    for case in passed_cases {
+        let missing: Vec<_> =
+            case.cells.iter().filter(|(r, c)| !recorded.contains(&(r.to_string(), c.to_string()))).collect();
+        if !missing.is_empty() {
+            passed -= 1;
+            failed.push((case.name, format!("passed without recording the cells it declares: {missing:?}")));
+        }
+    }
+    // After a full run: the matrix, and README.md's copy of it.
     let mut matrix_error = None;
-    if complete && failed.is_empty() {
-        let table = matrix::render();
+    if selected.len() == all.len() {
+        let failing: Vec<(&str, &str)> = selected
+            .iter()
+            .filter(|c| failed.iter().any(|(n, _)| n == &c.name))
+            .flat_map(|c| c.cells.iter().copied())
+            .collect();
+        let table = matrix::render(&failing);
         let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("oslab-matrix.md");
         let _ = std::fs::write(&path, &table);
         println!("\nmatrix ({}):\n{table}", path.display());

@@ -1,6 +1,6 @@
 //! The matrix of README.md's testing section: OS or manager × action family, each cell
 //! `executed` (a lab case ran it for real and its checks passed, recorded with
-//! [`crate::lab::executed`]), `rendered` (it renders for that OS and passes the shell gate, but
+//! [`crate::lab::executed`]), `fails` (the lab case that executes it fails), `rendered` (it renders for that OS and passes the shell gate, but
 //! no lab case runs it), `not supported` (rendering fails: the library has no implementation for
 //! that OS), or empty (the family does not depend on that row).
 
@@ -204,8 +204,9 @@ fn unexecuted(row: &Row, column: &Column) -> &'static str {
     }
 }
 
-/// The markdown table from the recorded cells.
-pub fn render() -> String {
+/// The markdown table from the recorded cells; `failing` are cells of cases that failed
+/// (shown as failing unless another case executed them).
+pub fn render(failing: &[(&str, &str)]) -> String {
     let cells = lab::executed_cells();
     let mut out = String::from("| OS, manager, init, users or shell |");
     for c in COLUMNS {
@@ -223,6 +224,8 @@ pub fn render() -> String {
                 ""
             } else if cells.iter().any(|(r, c)| r == row.name && c == column.name) {
                 "**executed**"
+            } else if failing.contains(&(row.name, column.name)) {
+                "**fails**"
             } else {
                 unexecuted(row, column)
             };

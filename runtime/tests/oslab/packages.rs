@@ -13,9 +13,32 @@ use stevedore::Os;
 
 pub fn cases() -> Vec<Case> {
     vec![
-        Case { name: "dnf", images: &["pkg"], packages: true, run: |c| scenario(c, Manager::Dnf) },
-        Case { name: "zypper", images: &["pkg"], packages: true, run: |c| scenario(c, Manager::Zypper) },
-        Case { name: "pacman", images: &["pkg"], packages: true, run: |c| scenario(c, Manager::Pacman) },
+        Case {
+            name: "dnf",
+            images: &["pkg"],
+            packages: true,
+            cells: &[("dnf", "package"), ("dnf", "version pin"), ("dnf", "package_source"), ("dnf", "package_manager")],
+            run: |c| scenario(c, Manager::Dnf),
+        },
+        Case {
+            name: "zypper",
+            images: &["pkg"],
+            packages: true,
+            cells: &[
+                ("zypper", "package"),
+                ("zypper", "version pin"),
+                ("zypper", "package_source"),
+                ("zypper", "package_manager"),
+            ],
+            run: |c| scenario(c, Manager::Zypper),
+        },
+        Case {
+            name: "pacman",
+            images: &["pkg"],
+            packages: true,
+            cells: &[("pacman", "package"), ("pacman", "package_source"), ("pacman", "package_manager")],
+            run: |c| scenario(c, Manager::Pacman),
+        },
     ]
 }
 

@@ -15,12 +15,25 @@ use stevedore::os::{Family, UserManagement};
 
 pub fn cases() -> Vec<Case> {
     vec![
-        Case { name: "users-busybox", images: &["busybox"], packages: false, run: |c| scenario(c, Flavour::Busybox) },
-        Case { name: "users-shadow", images: &["deb12"], packages: false, run: |c| scenario(c, Flavour::Shadow) },
+        Case {
+            name: "users-busybox",
+            images: &["busybox"],
+            packages: false,
+            cells: &[("busybox adduser", "user & group"), ("busybox adduser", "OS detection")],
+            run: |c| scenario(c, Flavour::Busybox),
+        },
+        Case {
+            name: "users-shadow",
+            images: &["deb12"],
+            packages: false,
+            cells: &[("shadow", "user & group")],
+            run: |c| scenario(c, Flavour::Shadow),
+        },
         Case {
             name: "users-shadow-short",
             images: &["deb12"],
             packages: false,
+            cells: &[("shadow_short", "user & group")],
             run: |c| scenario(c, Flavour::ShadowShort),
         },
     ]
