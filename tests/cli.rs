@@ -159,10 +159,15 @@ fn lift_check_converge_nodes_against_a_fleet() {
         ),
     )
     .unwrap();
+    // SSH masters kept by this test's runs live in a control directory of its own.
+    let control = d.join("cm");
     let cli = |args: &[&str]| {
         let mut a = vec!["--host-keys", "accept-new"];
         a.extend_from_slice(args);
-        run("motd", &a, Some(&d))
+        let mut c = Command::new(bin("motd"));
+        c.args(&a).env_remove("PALLET_CONFIG").env("XDG_CONFIG_HOME", "/nonexistent-pallet-config");
+        c.env("PALLET_CONTROL_DIR", &control).env("XDG_STATE_HOME", d.join("state")).current_dir(&d);
+        c.output().unwrap()
     };
 
     let o = cli(&["--format", "json", "lift"]);
@@ -206,4 +211,28 @@ fn lift_check_converge_nodes_against_a_fleet() {
     assert_eq!(nodes.as_array().unwrap().len(), 3);
     let o = cli(&["nodes"]);
     assert!(text(&o).0.lines().nth(1).unwrap().starts_with("app-1"), "{}", text(&o).0);
+
+    // Connections are kept after a run (60 s by default) and reused by the next one: no new SSH
+    // connection, one exec per node (its facts are cached); `disconnect` closes them.
+    let before: Vec<usize> = fleet.hosts.iter().map(|h| h.connection_count()).collect();
+    let execs: Vec<usize> = fleet.hosts.iter().map(|h| h.exec_count()).collect();
+    let o = cli(&["-q", "lift"]);
+    assert_eq!(o.status.code(), Some(1), "app-2 still holds the edit: {}", text(&o).0);
+    assert_eq!(fleet.hosts.iter().map(|h| h.connection_count()).collect::<Vec<_>>(), before);
+    let more: Vec<usize> = fleet.hosts.iter().zip(&execs).map(|(h, e)| h.exec_count() - e).collect();
+    assert_eq!(more, [1, 1, 1], "one exec per node, no probe");
+    // -q prints the failure and the summary only, no per-node table.
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("FAILED: node app-2") && out.contains("lift: nodes") && !out.contains("configure  app-1"),
+        "{out}"
+    );
+    let o = cli(&["disconnect"]);
+    assert_eq!(text(&o).0, "closed 3 kept connections\n");
+    let o = cli(&["disconnect"]);
+    assert_eq!(text(&o).0, "closed 0 kept connections\n");
+    // `--keep-connections 0` keeps nothing.
+    let o = cli(&["--keep-connections", "0", "check"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(text(&cli(&["disconnect"])).0, "closed 0 kept connections\n");
 }

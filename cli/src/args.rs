@@ -13,6 +13,17 @@ pub enum Format {
     Json,
 }
 
+/// Which groups take part besides the named ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Every group the program defines: the others run `settings` only (changing nothing), so
+    /// relationships are complete.
+    All,
+    /// The named groups only: plans see no other group (reading one is an error, never empty).
+    Named,
+}
+
 /// Host key checking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HostKeys {
@@ -47,8 +58,9 @@ pub struct Args {
     /// Host key checking (containers this program creates always use accept-new).
     #[arg(long, global = true, value_enum, default_value_t = HostKeys::Strict)]
     pub host_keys: HostKeys,
-    /// Keep SSH masters running this many seconds after the run and reuse them in the next one
-    /// (like Ansible's ControlPersist).
+    /// Keep SSH masters this many seconds after the run and reuse them in the next run (like
+    /// Ansible's ControlPersist); 0 closes them at the end [config: run.keep_connections;
+    /// default 60]. `disconnect` closes kept ones.
     #[arg(long, global = true, value_name = "SECONDS")]
     pub keep_connections: Option<u64>,
     /// Give up connecting to a node after this many seconds [config: run.connect_timeout; default 10].
@@ -73,6 +85,13 @@ pub struct Args {
     /// At most this many SSH handshakes at once [config: run.handshake_concurrency; default 20].
     #[arg(long, global = true, value_name = "N")]
     pub handshake_concurrency: Option<usize>,
+    /// Which groups plans see besides the named ones [config: run.scope; default all].
+    #[arg(long, global = true, value_enum)]
+    pub scope: Option<Scope>,
+    /// Also run the groups that read a group this command changed (otherwise they are reported
+    /// as stale, with the command that refreshes them).
+    #[arg(long, global = true)]
+    pub with_dependents: bool,
     /// Print each phase's results as soon as the phase ends.
     #[arg(long, global = true)]
     pub phase_reports: bool,
@@ -139,6 +158,8 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Close the SSH connections earlier runs kept open.
+    Disconnect,
     /// Render the scripts of a group's phases for an OS, without any node.
     Script {
         /// The OS, e.g. ubuntu-24.04.
@@ -162,7 +183,7 @@ impl Command {
             | Command::Plan { phases, .. }
             | Command::Check { phases, .. } => phases.clone(),
             Command::Script { phase, .. } => phase.iter().cloned().collect(),
-            Command::Nodes { .. } | Command::Destroy { .. } => Vec::new(),
+            Command::Nodes { .. } | Command::Destroy { .. } | Command::Disconnect => Vec::new(),
         }
     }
 
@@ -178,6 +199,7 @@ impl Command {
             | Command::Check { groups, .. }
             | Command::Destroy { groups, .. } => groups.clone(),
             Command::Script { group, .. } => group.iter().cloned().collect(),
+            Command::Disconnect => Vec::new(),
         }
     }
 }

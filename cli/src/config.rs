@@ -29,7 +29,10 @@
 //! deadline = 0                    # the whole operation; 0: no limit
 //! concurrency = 100
 //!
-//! [environment]
+//! [groups.db]                    # a hybrid configuration: this group's nodes come from "lab"
+//! service = "lab"
+//!
+//! [environment]                  # variables plans read with `Plan::var`
 //! region = "eu"
 //! ```
 //!
@@ -107,8 +110,10 @@ pub struct RunConfig {
     pub concurrency: Option<usize>,
     /// SSH handshakes at once (default 20).
     pub handshake_concurrency: Option<usize>,
-    /// Keep SSH masters this many seconds after a run (default: close them).
+    /// Keep SSH masters this many seconds after a run (default 60; 0 closes them).
     pub keep_connections: Option<u64>,
+    /// Which groups plans see besides the named ones: `all` (default) or `named`.
+    pub scope: Option<crate::args::Scope>,
 }
 
 impl RunConfig {
@@ -123,8 +128,17 @@ impl RunConfig {
             concurrency: over.concurrency.or(self.concurrency),
             handshake_concurrency: over.handshake_concurrency.or(self.handshake_concurrency),
             keep_connections: over.keep_connections.or(self.keep_connections),
+            scope: over.scope.or(self.scope),
         }
     }
+}
+
+/// A group's settings (`[groups.NAME]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupConfig {
+    /// The service its nodes come from (a hybrid configuration maps groups to services).
+    pub service: Option<String>,
 }
 
 /// What one file holds, as written.
@@ -135,10 +149,12 @@ struct File {
     #[serde(default)]
     run: RunConfig,
     #[serde(default)]
+    groups: BTreeMap<String, GroupConfig>,
+    #[serde(default)]
     services: BTreeMap<String, toml::Spanned<toml::Table>>,
     admin_user: Option<AdminConfig>,
     #[serde(default)]
-    environment: BTreeMap<String, String>,
+    environment: BTreeMap<String, toml::Value>,
 }
 
 /// The merged configuration.
@@ -150,8 +166,10 @@ pub struct Config {
     pub services: BTreeMap<String, ServiceConfig>,
     /// The admin user.
     pub admin_user: Option<AdminConfig>,
-    /// Values for plans.
-    pub environment: BTreeMap<String, String>,
+    /// Values for plans (`Plan::var`): over the program's, under group and host variables.
+    pub environment: BTreeMap<String, toml::Value>,
+    /// Groups' settings.
+    pub groups: BTreeMap<String, GroupConfig>,
     /// Run options.
     pub run: RunConfig,
 }
@@ -192,7 +210,14 @@ pub fn parse(text: &str, file: &str, dir: &Path) -> Result<Config, ConfigError> 
         a.private_key = a.private_key.as_deref().map(expand_home);
         a.public_key = a.public_key.as_deref().map(expand_home);
     }
-    Ok(Config { default_service: f.default_service, services, admin_user, environment: f.environment, run: f.run })
+    Ok(Config {
+        default_service: f.default_service,
+        services,
+        admin_user,
+        environment: f.environment,
+        run: f.run,
+        groups: f.groups,
+    })
 }
 
 impl Config {
@@ -207,6 +232,7 @@ impl Config {
         }
         self.environment.extend(over.environment);
         self.run = self.run.merge(over.run);
+        self.groups.extend(over.groups);
         self
     }
 }

@@ -73,6 +73,7 @@ pub struct App {
     pub(crate) providers: Providers,
     pub(crate) admin: Option<AdminUser>,
     pub(crate) options: RunOptions,
+    pub(crate) group_services: std::collections::BTreeMap<String, String>,
 }
 
 /// Runs the command line for `groups` with the process arguments.
@@ -89,12 +90,21 @@ impl App {
             providers: Providers::builtin(),
             admin: None,
             options: RunOptions::default(),
+            group_services: std::collections::BTreeMap::new(),
         }
     }
 
     /// Adds a built-in service (the first one is the default when the configuration names none).
     pub fn service(mut self, name: impl Into<String>, svc: Arc<dyn ComputeService>) -> Self {
         self.services.push((name.into(), svc));
+        self
+    }
+
+    /// Places `group`'s nodes on service `service` (a built-in or configured service name):
+    /// one operation then spans several services (Pallet's hybrid provider). The configuration's
+    /// `[groups.NAME] service` overrides it; `--service` overrides both.
+    pub fn group_service(mut self, group: impl Into<String>, service: impl Into<String>) -> Self {
+        self.group_services.insert(group.into(), service.into());
         self
     }
 

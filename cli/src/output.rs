@@ -11,6 +11,15 @@ use pallet_runtime::report::{NodeResult, Report};
 /// failures and the summary line) and returns the exit code: 1 when anything failed, 2 when
 /// `check` found changes, else 0.
 pub fn report(report: &Report, format: Format, check: bool, quiet: bool) -> u8 {
+    // The refresh commands of stale groups, as this program's command lines.
+    let mut report = report.clone();
+    let program = std::env::args()
+        .next()
+        .and_then(|a| std::path::Path::new(&a).file_name().map(|f| f.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "ops".into());
+    for s in &mut report.stale {
+        s.refresh = format!("{program} {}", s.refresh);
+    }
     match format {
         Format::Json => println!("{}", report.json()),
         Format::Human => {

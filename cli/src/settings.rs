@@ -7,9 +7,11 @@ use crate::args::{Args, HostKeys};
 use crate::config::Config;
 use pallet_runtime::compute::{ComputeService, ProviderConfig, Providers};
 use pallet_runtime::operation::RunOptions;
+use pallet_runtime::operation::members::Placement;
 use pallet_runtime::spec::GroupSpec;
 use pallet_runtime::transport::ssh::HostKeyPolicy;
 use pallet_runtime::transport::{AdminUser, Secret};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -94,52 +96,118 @@ pub(crate) fn admin_user(default: Option<&AdminUser>, args: &Args, cfg: &Config)
     Ok(u)
 }
 
-/// The compute service: `--service`, else the configuration's `default_service`, else the
-/// program's first built-in service. A configured service is built by its provider.
-///
-/// # Errors
-/// A usage error for a missing or unknown service or provider, or bad provider options.
-pub(crate) async fn service(
-    builtin: &[(String, Arc<dyn ComputeService>)],
-    providers: &Providers,
-    args: &Args,
-    cfg: &Config,
-    admin: &AdminUser,
-    groups: &[GroupSpec],
-) -> Result<Arc<dyn ComputeService>, Failure> {
-    let name = args
-        .service
-        .clone()
-        .or_else(|| cfg.default_service.clone())
-        .or_else(|| builtin.first().map(|(n, _)| n.clone()));
-    let Some(name) = name else {
-        return Err(Failure::usage("no compute service: configure one (services.NAME) or pass --service"));
-    };
-    if let Some(sc) = cfg.services.get(&name) {
-        let at = format!("{}{}", sc.file, sc.line.map(|l| format!(":{l}")).unwrap_or_default());
-        if !providers.contains(&sc.provider) {
-            return Err(Failure::usage(format!(
-                "{at}: services.{name}: unknown provider `{}`{}; providers: {}",
-                sc.provider,
-                did_you_mean(&sc.provider, providers.names()),
-                providers.names().join(", ")
-            )));
+/// Builds compute services by name, each once: configured services through their provider,
+/// else the program's built-in ones.
+pub(crate) struct Services<'a> {
+    pub builtin: &'a [(String, Arc<dyn ComputeService>)],
+    pub providers: &'a Providers,
+    pub cfg: &'a Config,
+    pub admin: &'a AdminUser,
+    pub groups: Vec<String>,
+    built: std::collections::HashMap<String, Arc<dyn ComputeService>>,
+}
+
+impl<'a> Services<'a> {
+    pub(crate) fn new(app: &'a crate::App, cfg: &'a Config, admin: &'a AdminUser, groups: &[GroupSpec]) -> Self {
+        Services {
+            builtin: &app.services,
+            providers: &app.providers,
+            cfg,
+            admin,
+            groups: groups.iter().map(|g| g.name().to_string()).collect(),
+            built: std::collections::HashMap::new(),
         }
-        let names: Vec<String> = groups.iter().map(|g| g.name().to_string()).collect();
-        let pc = ProviderConfig { service: &name, options: &sc.options, base_dir: &sc.base_dir, admin, groups: &names };
-        return providers.build(&sc.provider, pc).await.map_err(|e| Failure::usage(format!("{at}: {e}")));
     }
-    match builtin.iter().find(|(n, _)| *n == name) {
-        Some((_, s)) => Ok(s.clone()),
-        None => {
-            let mut known: Vec<&str> = cfg.services.keys().map(String::as_str).collect();
-            known.extend(builtin.iter().map(|(n, _)| n.as_str()));
-            Err(Failure::usage(format!(
-                "no service `{name}`{}; services: {}",
-                did_you_mean(&name, known.iter().copied()),
-                known.join(", ")
-            )))
+
+    /// The service a group's nodes come from: `--service`, else the configuration's
+    /// `[groups.NAME] service`, else the program's mapping (`App::group_service`), else the
+    /// configuration's `default_service`, else the program's first built-in service.
+    pub(crate) fn name_for(
+        &self,
+        group: &str,
+        args: &Args,
+        mapped: &BTreeMap<String, String>,
+    ) -> Result<String, Failure> {
+        args.service
+            .clone()
+            .or_else(|| self.cfg.groups.get(group).and_then(|g| g.service.clone()))
+            .or_else(|| mapped.get(group).cloned())
+            .or_else(|| self.cfg.default_service.clone())
+            .or_else(|| self.builtin.first().map(|(n, _)| n.clone()))
+            .ok_or_else(|| Failure::usage("no compute service: configure one (services.NAME) or pass --service"))
+    }
+
+    /// The service called `name`, built on first use.
+    ///
+    /// # Errors
+    /// A usage error for an unknown service or provider, or bad provider options.
+    pub(crate) async fn get(&mut self, name: &str) -> Result<Arc<dyn ComputeService>, Failure> {
+        if let Some(s) = self.built.get(name) {
+            return Ok(s.clone());
         }
+        let svc = self.build(name).await?;
+        self.built.insert(name.to_string(), svc.clone());
+        Ok(svc)
+    }
+
+    async fn build(&self, name: &str) -> Result<Arc<dyn ComputeService>, Failure> {
+        if let Some(sc) = self.cfg.services.get(name) {
+            let at = format!("{}{}", sc.file, sc.line.map(|l| format!(":{l}")).unwrap_or_default());
+            if !self.providers.contains(&sc.provider) {
+                return Err(Failure::usage(format!(
+                    "{at}: services.{name}: unknown provider `{}`{}; providers: {}",
+                    sc.provider,
+                    did_you_mean(&sc.provider, self.providers.names()),
+                    self.providers.names().join(", ")
+                )));
+            }
+            let pc = ProviderConfig {
+                service: name,
+                options: &sc.options,
+                base_dir: &sc.base_dir,
+                admin: self.admin,
+                groups: &self.groups,
+            };
+            return self.providers.build(&sc.provider, pc).await.map_err(|e| Failure::usage(format!("{at}: {e}")));
+        }
+        match self.builtin.iter().find(|(n, _)| n == name) {
+            Some((_, s)) => Ok(s.clone()),
+            None => {
+                let mut known: Vec<&str> = self.cfg.services.keys().map(String::as_str).collect();
+                known.extend(self.builtin.iter().map(|(n, _)| n.as_str()));
+                Err(Failure::usage(format!(
+                    "no service `{name}`{}; services: {}",
+                    did_you_mean(name, known.iter().copied()),
+                    known.join(", ")
+                )))
+            }
+        }
+    }
+
+    /// `groups` placed on their services (groups of one service together, in first-seen order).
+    pub(crate) async fn place(
+        &mut self,
+        groups: &[GroupSpec],
+        args: &Args,
+        mapped: &BTreeMap<String, String>,
+    ) -> Result<Vec<Placement>, Failure> {
+        let mut out: Vec<(String, Placement)> = Vec::new();
+        for g in groups {
+            let name = self.name_for(g.name(), args, mapped)?;
+            match out.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, p)) => p.groups.push(g.clone()),
+                None => {
+                    let svc = self.get(&name).await?;
+                    out.push((name, Placement::new(svc, vec![g.clone()])));
+                }
+            }
+        }
+        Ok(out.into_iter().map(|(_, p)| p).collect())
+    }
+
+    /// Do any of the built services create their nodes?
+    pub(crate) fn any_creates_nodes(&self) -> bool {
+        self.built.values().any(|s| s.creates_nodes())
     }
 }
 
@@ -167,29 +235,27 @@ pub(crate) fn run_options(
     args: &Args,
     cfg: &Config,
     admin: AdminUser,
-    svc: &dyn ComputeService,
-    groups: &[GroupSpec],
+    creates_nodes: bool,
 ) -> (RunOptions, KnownHosts) {
     let known_hosts = KnownHosts::new();
-    let host_keys = if svc.creates_nodes() || args.host_keys == HostKeys::AcceptNew {
+    let host_keys = if creates_nodes || args.host_keys == HostKeys::AcceptNew {
         HostKeyPolicy::AcceptNew(known_hosts.0.clone())
     } else {
         base.ssh.host_keys.clone()
     };
-    let login = groups
-        .iter()
-        .find_map(|g| g.server().effective().node_spec().image.login_user.clone())
-        .unwrap_or_else(|| "root".into());
-    let mut image_user = AdminUser::new(login);
+    // Groups that state no image login user bootstrap as root with the admin key.
+    let mut image_user = AdminUser::new("root");
     image_user.private_key.clone_from(&admin.private_key);
     let r = &cfg.run;
     let secs = std::time::Duration::from_secs;
     let limit = |v: u64| (v > 0).then(|| secs(v));
     let mut o = RunOptions { user: admin, image_user: Some(image_user), ..base.clone() };
-    o.ssh.host_keys = host_keys;
-    if let Some(k) = args.keep_connections.or(r.keep_connections) {
-        o.ssh.keep_connections = Some(secs(k));
+    if o.controller_state.is_none() {
+        o.controller_state = pallet_runtime::operation::default_controller_state();
     }
+    o.ssh.host_keys = host_keys;
+    // Kept for a minute by default, like Ansible's ControlPersist; 0 closes them at the end.
+    o.ssh.keep_connections = limit(args.keep_connections.or(r.keep_connections).unwrap_or(60));
     if let Some(t) = args.connect_timeout.or(r.connect_timeout) {
         o.ssh.connect_timeout = secs(t.max(1));
     }
@@ -213,6 +279,11 @@ pub(crate) fn run_options(
     }
     if let Some(c) = args.handshake_concurrency.or(r.handshake_concurrency) {
         o.handshake_concurrency = c.max(1);
+    }
+    o.with_dependents |= args.with_dependents;
+    // The configuration's environment over the program's.
+    for (k, v) in &cfg.environment {
+        o.environment.insert(k.clone(), serde_json::to_value(v).unwrap_or_default());
     }
     (o, known_hosts)
 }

@@ -9,7 +9,7 @@
 
 use crate::compute::{ComputeService, Localhost};
 use crate::node::Node;
-use crate::operation::members::{Member, members, with_considered};
+use crate::operation::members::{Member, Placement, add_considered, members};
 use crate::operation::phases::{check_phases, phases_to_run};
 use crate::operation::{Event, Operation, OperationError, RunOptions, run};
 use crate::report::{NodeResult, Report};
@@ -61,73 +61,61 @@ fn changes(groups: &[GroupSpec], nodes: &[Node]) -> Changes {
     c
 }
 
-/// The names of `groups`, comma-separated, for messages.
-fn names(groups: &[GroupSpec]) -> String {
-    groups.iter().map(GroupSpec::name).collect::<Vec<_>>().join(", ")
-}
-
-/// Converges `groups` (each with its `count`) on `compute`.
+/// Converges `groups` (each with its `count`) on `compute` (consider-groups from
+/// [`RunOptions::consider_groups`], on the same service).
 pub fn converge(compute: Arc<dyn ComputeService>, groups: Vec<GroupSpec>, options: RunOptions) -> Operation {
-    converge_named("converge", compute, groups, options)
+    let consider = vec![Placement::new(compute.clone(), options.consider_groups.clone())];
+    converge_across("converge", vec![Placement::new(compute, groups)], consider, options)
 }
 
 /// Destroys every node of `groups` on `compute`: `converge` to zero nodes (with the
 /// `destroy-server` and `destroy-group` hooks), reported as `destroy`.
 pub fn destroy(compute: Arc<dyn ComputeService>, groups: Vec<GroupSpec>, options: RunOptions) -> Operation {
     let groups = groups.into_iter().map(|g| g.count(0)).collect();
-    converge_named("destroy", compute, groups, options)
+    converge_across("destroy", vec![Placement::new(compute, groups)], Vec::new(), options)
 }
 
-fn converge_named(
+/// Converges the groups of `targets`, each on its own service (a hybrid operation: Pallet's
+/// hybrid provider), then configures them all in one run, so relationships span the services;
+/// the groups of `consider` run only `settings` (changing nothing). `operation` names the report
+/// (`converge`, `destroy`).
+pub fn converge_across(
     operation: &'static str,
-    compute: Arc<dyn ComputeService>,
-    groups: Vec<GroupSpec>,
+    targets: Vec<Placement>,
+    consider: Vec<Placement>,
     options: RunOptions,
 ) -> Operation {
     Operation::spawn(options.stop.clone(), move |tx| async move {
         let started = std::time::Instant::now();
-        if let Some(g) = groups.iter().find(|g| g.node_count().is_none()) {
+        let all_groups: Vec<GroupSpec> = targets.iter().flat_map(|p| p.groups.iter().cloned()).collect();
+        if let Some(g) = all_groups.iter().find(|g| g.node_count().is_none()) {
             return Err(OperationError::NoCount(g.name().to_string()));
         }
         if operation == "converge" {
-            let specs: Vec<_> = groups.iter().map(|g| (g.name(), g.server().effective())).collect();
+            let specs: Vec<_> = all_groups.iter().map(|g| (g.name(), g.server().effective())).collect();
             check_phases(&options.phases, specs.iter().map(|(n, s)| (*n, s)))?;
         }
-        let compute_err = |step, source| OperationError::Compute {
-            groups: names(&groups),
-            step,
-            service: compute.name().to_string(),
-            source,
-        };
-        let nodes = compute.nodes().await.map_err(|e| compute_err("listing nodes", e))?;
         let mut report = Report::new(operation);
-        let c = changes(&groups, &nodes);
-        if options.stop.is_stopped() {
-            report.interrupted = Some("the operation was interrupted before any node was changed".into());
-            return Ok(report);
+        let mut create_failures = Vec::new();
+        for p in &targets {
+            create_failures.extend(resize(p, &options, &tx, &mut report).await?);
+            if report.interrupted.is_some() {
+                break;
+            }
         }
-        destroy_surplus(&compute, &groups, &c.to_destroy, &options, &tx, &mut report)
-            .await
-            .map_err(|e| compute_err("destroying nodes", e))?;
-        group_hooks(&c.going_to_zero, DESTROY_GROUP, &options, &tx, &mut report).await;
-        group_hooks(&c.coming_from_zero, CREATE_GROUP, &options, &tx, &mut report).await;
-        let remaining: Vec<Node> = nodes.into_iter().filter(|n| !c.to_destroy.iter().any(|d| d.id == n.id)).collect();
-        let create_failures = if options.stop.is_stopped() {
-            report.interrupted = Some("the operation was interrupted before nodes were created".into());
-            Vec::new()
-        } else {
-            create_missing(&compute, &groups, &remaining, &tx, &mut report).await
-        };
-
-        // Configure every node of the groups.
-        let nodes = compute.nodes().await.map_err(|e| compute_err("listing nodes", e))?;
-        let m = with_considered(members(&nodes, &groups, &compute, true), &nodes, &options.consider_groups, &compute);
-        if !m.is_empty() {
+        // Configure every node of the groups, across their services.
+        let mut m = Vec::new();
+        for p in &targets {
+            m.extend(p.members(true).await?);
+        }
+        let m = add_considered(m, &consider).await?;
+        if !m.is_empty() && operation == "converge" {
             let phases =
                 phases_to_run(&[BOOTSTRAP], &options.phases, m.iter().filter(|m| m.target).map(|m| m.spec.as_ref()));
             let r = run(operation, m, phases, options, tx.clone()).await;
             report.results.extend(r.results);
             report.phases = r.phases;
+            report.stale = r.stale;
             report.interrupted = report.interrupted.or(r.interrupted);
         }
         report.results.extend(create_failures);
@@ -135,6 +123,36 @@ fn converge_named(
         report.summarize();
         Ok(report)
     })
+}
+
+/// Brings the groups of `p` to their counts on its service: surplus nodes destroyed (with their
+/// hooks), group hooks, missing nodes created. Returns the creation failures.
+async fn resize(
+    p: &Placement,
+    options: &RunOptions,
+    tx: &mpsc::UnboundedSender<Event>,
+    report: &mut Report,
+) -> Result<Vec<NodeResult>, OperationError> {
+    let compute = &p.service;
+    let compute_err =
+        |step, source| OperationError::Compute { groups: p.names(), step, service: compute.name().to_string(), source };
+    let nodes = compute.nodes().await.map_err(|e| compute_err("listing nodes", e))?;
+    let c = changes(&p.groups, &nodes);
+    if options.stop.is_stopped() {
+        report.interrupted = Some("the operation was interrupted before any node was changed".into());
+        return Ok(Vec::new());
+    }
+    destroy_surplus(compute, &p.groups, &c.to_destroy, options, tx, report)
+        .await
+        .map_err(|e| compute_err("destroying nodes", e))?;
+    group_hooks(&c.going_to_zero, DESTROY_GROUP, options, tx, report).await;
+    group_hooks(&c.coming_from_zero, CREATE_GROUP, options, tx, report).await;
+    let remaining: Vec<Node> = nodes.into_iter().filter(|n| !c.to_destroy.iter().any(|d| d.id == n.id)).collect();
+    if options.stop.is_stopped() {
+        report.interrupted = Some("the operation was interrupted before nodes were created".into());
+        return Ok(Vec::new());
+    }
+    Ok(create_missing(compute, &p.groups, &remaining, tx, report).await)
 }
 
 /// Runs `destroy-server` on the running surplus nodes that define it, then destroys them all.

@@ -79,7 +79,9 @@ fn plan_target(group: &GroupSpec, spec: &Arc<EffectiveSpec>, node: Node, os: Os)
         Some(p) => os.with_packager(p),
         None => os,
     };
-    PlanTarget { group: group.clone(), spec: spec.clone(), target: Target { node, os, roles: spec.roles().clone() } }
+    let mut target = Target::new(node, os);
+    target.roles = spec.roles().clone();
+    PlanTarget { group: group.clone(), spec: spec.clone(), target }
 }
 
 /// Hypothetical nodes `<group>-<n>` (the spec's count, at least one) running `os`, addressed

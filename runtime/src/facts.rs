@@ -1,21 +1,76 @@
-//! OS detection: one probe per node per run (`/etc/os-release`, `uname`, the init system, and
-//! whether sudo works), parsed into the node's facts.
+//! Facts: one probe per node per run (`/etc/os-release`, `uname`, the init system, CPUs,
+//! memory, addresses, what `/bin/sh` is, and whether sudo works), parsed into [`Facts`] that
+//! plans read (`Plan::facts`). Nodes whose OS the inventory states are not probed: their facts
+//! hold the OS only.
 
 use serde::Serialize;
-use stevedore::os::InitSystem;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use stevedore::os::{InitSystem, Packager};
 use stevedore::{Os, script};
 
-/// What the probe learned about a node.
+/// One address of a network interface.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IfAddr {
+    /// The address.
+    pub addr: IpAddr,
+    /// Its prefix length (`24` for a /24).
+    pub prefix: u8,
+}
+
+/// What the probe learned about a node (Pallet's node facts; Ansible's `ansible_facts`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Facts {
     /// The OS, with the init system actually running.
     pub os: Os,
-    /// `uname -m`.
-    pub arch: String,
+    /// Was the node probed? `false` when its OS came from the inventory: then only `os` is known.
+    pub probed: bool,
+    /// `uname -m` (`x86_64`, `aarch64`).
+    pub arch: Option<String>,
     /// `uname -r`.
-    pub kernel: String,
-    /// `hostname`.
-    pub hostname: String,
+    pub kernel: Option<String>,
+    /// The node's host name.
+    pub hostname: Option<String>,
+    /// Online CPUs.
+    pub cpus: Option<u32>,
+    /// Total memory, in KiB (`MemTotal` of `/proc/meminfo`).
+    pub memory_kib: Option<u64>,
+    /// Addresses by interface (`ip -o addr`; interface `-` when only `hostname -I` answered).
+    pub addresses: BTreeMap<String, Vec<IfAddr>>,
+    /// What `/bin/sh` is (its resolved path, e.g. `/usr/bin/dash`, `/bin/busybox`).
+    pub shell: Option<String>,
+}
+
+impl Facts {
+    /// The facts of a node that was not probed: its OS only.
+    pub fn from_os(os: Os) -> Facts {
+        Facts {
+            os,
+            probed: false,
+            arch: None,
+            kernel: None,
+            hostname: None,
+            cpus: None,
+            memory_kib: None,
+            addresses: BTreeMap::new(),
+            shell: None,
+        }
+    }
+
+    /// The init system.
+    pub fn init(&self) -> Option<InitSystem> {
+        self.os.init
+    }
+
+    /// The package manager.
+    pub fn packager(&self) -> Option<Packager> {
+        self.os.packager
+    }
+
+    /// Every address outside loopback, in interface order.
+    pub fn non_loopback_addresses(&self) -> Vec<IpAddr> {
+        self.addresses.values().flatten().map(|a| a.addr).filter(|a| !a.is_loopback()).collect()
+    }
 }
 
 /// Why the probe's answer cannot be used.
@@ -81,6 +136,7 @@ const MARK: &str = "PALLET_FACT";
 /// The probe script. With `check_sudo`, it also runs `sudo -n true` and reports the outcome.
 pub fn probe_script(check_sudo: bool) -> Vec<u8> {
     let mark = MARK;
+    let facts = facts_script();
     let sudo = if check_sudo {
         script! {
             if ! command -v sudo >/dev/null 2>&1 { echo #mark sudo missing; }
@@ -90,7 +146,19 @@ pub fn probe_script(check_sudo: bool) -> Vec<u8> {
     } else {
         stevedore::Script::new()
     };
-    let s = script! {
+    let s = script! { #facts; #sudo; };
+    // Every part is a literal or an ASCII constant: rendering cannot fail.
+    s.to_bytes().unwrap_or_default()
+}
+
+/// The part of the probe that prints the facts (no sudo check): its output for an unchanged
+/// node is the same from run to run, so a phase script can check that a node is still what its
+/// cached facts say (`render::RenderOptions::guard`).
+pub fn facts_script() -> stevedore::Script {
+    let mark = MARK;
+    let addr_prog = format!("{{ print \"{MARK} addr\", $2, $4 }}");
+    let meminfo_prog = "/^MemTotal:/ { print $2 }";
+    script! {
         echo #mark os-release-begin;
         cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null;
         echo;
@@ -101,10 +169,24 @@ pub fn probe_script(check_sudo: bool) -> Vec<u8> {
         if [ -d /run/systemd/system ] { echo #mark init systemd; }
         else if command -v openrc >/dev/null 2>&1 || [ -d /run/openrc ] { echo #mark init openrc; }
         else { echo #mark init sysvinit; }
-        #sudo;
-    };
-    // Every part is a literal or an ASCII constant: rendering cannot fail.
-    s.to_bytes().unwrap_or_default()
+        echo #mark cpus $(getconf _NPROCESSORS_ONLN 2>/dev/null || grep -c "^processor" /proc/cpuinfo);
+        echo #mark memory $(awk #meminfo_prog /proc/meminfo 2>/dev/null);
+        echo #mark shell $(readlink -f /bin/sh 2>/dev/null);
+        if command -v ip >/dev/null 2>&1 { ip -o addr show 2>/dev/null | awk #addr_prog; }
+        else { echo #mark addr - $(hostname -I 2>/dev/null); }
+    }
+}
+
+/// The lines of a probe's output that [`facts_script`] printed (without the sudo check).
+pub fn facts_part(out: &[u8]) -> Vec<u8> {
+    let sudo = format!("{MARK} sudo ");
+    let mut v = Vec::with_capacity(out.len());
+    for line in out.split_inclusive(|&b| b == b'\n') {
+        if !line.starts_with(sudo.as_bytes()) {
+            v.extend_from_slice(line);
+        }
+    }
+    v
 }
 
 /// Parses the probe's output.
@@ -115,16 +197,33 @@ pub fn parse_probe(out: &[u8]) -> Result<Facts, FactsError> {
     let text = String::from_utf8_lossy(out);
     let mut os_release = String::new();
     let mut in_release = false;
-    let (mut arch, mut kernel, mut hostname, mut init) = (String::new(), String::new(), String::new(), None);
+    let mut facts = Facts::from_os(Os::new(stevedore::os::Family::Debian, None));
+    facts.probed = true;
+    let mut init = None;
+    let some = |v: &str| (!v.is_empty()).then(|| v.to_string());
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix(MARK).map(str::trim_start) {
             let (key, value) = rest.split_once(' ').unwrap_or((rest, ""));
             match key {
                 "os-release-begin" => in_release = true,
                 "os-release-end" => in_release = false,
-                "arch" => arch = value.to_string(),
-                "kernel" => kernel = value.to_string(),
-                "hostname" => hostname = value.to_string(),
+                "arch" => facts.arch = some(value),
+                "kernel" => facts.kernel = some(value),
+                "hostname" => facts.hostname = some(value),
+                "cpus" => facts.cpus = value.trim().parse().ok(),
+                "memory" => facts.memory_kib = value.trim().parse().ok(),
+                "shell" => facts.shell = some(value),
+                "addr" => {
+                    let mut words = value.split_whitespace();
+                    let iface = words.next().unwrap_or("-").to_string();
+                    for w in words {
+                        let (a, p) = w.split_once('/').unwrap_or((w, ""));
+                        if let Ok(addr) = a.parse::<IpAddr>() {
+                            let prefix = p.parse().unwrap_or(if addr.is_ipv4() { 32 } else { 128 });
+                            facts.addresses.entry(iface.clone()).or_default().push(IfAddr { addr, prefix });
+                        }
+                    }
+                }
                 "init" => init = InitSystem::from_name(value),
                 "sudo" if value == "missing" => {
                     return Err(FactsError::Sudo { cause: SudoCause::Missing, message: "no `sudo` in PATH".into() });
@@ -144,7 +243,8 @@ pub fn parse_probe(out: &[u8]) -> Result<Facts, FactsError> {
     if let (Some(i), Some(_)) = (init, os.family) {
         os = os.with_init(i);
     }
-    Ok(Facts { os, arch, kernel, hostname })
+    facts.os = os;
+    Ok(facts)
 }
 
 #[cfg(test)]
@@ -158,7 +258,10 @@ mod tests {
         let out = std::process::Command::new("sh").arg("-c").arg(String::from_utf8(script).unwrap()).output().unwrap();
         let facts = parse_probe(&out.stdout).unwrap();
         assert!(facts.os.family.is_some(), "{facts:?}");
-        assert!(!facts.arch.is_empty() && !facts.kernel.is_empty());
+        assert!(facts.arch.is_some() && facts.kernel.is_some() && facts.hostname.is_some(), "{facts:?}");
+        assert!(facts.cpus.is_some_and(|c| c >= 1) && facts.memory_kib.is_some_and(|m| m > 1024), "{facts:?}");
+        assert!(facts.shell.as_deref().is_some_and(|s| s.starts_with('/')), "{facts:?}");
+        assert!(facts.addresses.values().flatten().any(|a| a.addr.is_loopback()), "{facts:?}");
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub struct Node {
     pub running: bool,
     /// State flags recorded on the provider (`bootstrapped`, ...).
     pub flags: BTreeSet<String>,
+    /// Host and group variables from the inventory (host variables over group variables),
+    /// read by plans with `Plan::var`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, serde_json::Value>,
     /// Ports published on the controller's side: node port → address:port to reach it
     /// (containers publish their ports on 127.0.0.1).
     #[serde(default)]
@@ -47,6 +51,7 @@ impl Node {
             running: true,
             flags: BTreeSet::new(),
             published: BTreeMap::new(),
+            vars: BTreeMap::new(),
         }
     }
 

@@ -150,6 +150,18 @@ impl NodeResult {
     }
 }
 
+/// A group whose configuration is out of date: its plans read groups that changed in this
+/// operation, and it did not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleGroup {
+    /// The stale group.
+    pub group: String,
+    /// The groups it reads that changed, with what changed.
+    pub because: Vec<String>,
+    /// The command that refreshes it.
+    pub refresh: String,
+}
+
 /// Counts over a run: actions, and nodes (each counted once, by its worst outcome over the
 /// phases: failed, then not run, then changed, then ok, then skipped).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -213,6 +225,9 @@ pub struct Report {
     /// Why the operation stopped before its end, when it did (an interrupt, the deadline).
     #[serde(default)]
     pub interrupted: Option<String>,
+    /// Groups not run whose plans read a group that changed in this operation.
+    #[serde(default)]
+    pub stale: Vec<StaleGroup>,
     /// Wall time, in milliseconds.
     pub duration_ms: u64,
 }
@@ -228,6 +243,7 @@ impl Report {
             created: Vec::new(),
             destroyed: Vec::new(),
             interrupted: None,
+            stale: Vec::new(),
             duration_ms: 0,
         }
     }
@@ -293,8 +309,21 @@ impl Report {
         if let Some(why) = &self.interrupted {
             let _ = writeln!(out, "\nSTOPPED: {why}");
         }
+        self.write_stale(&mut out);
         let _ = writeln!(out, "\n{}", self.summary_line());
         out
+    }
+
+    fn write_stale(&self, out: &mut String) {
+        for s in &self.stale {
+            let _ = writeln!(
+                out,
+                "\nSTALE: group {} reads {}; refresh it with `{}` (or run with --with-dependents)",
+                s.group,
+                s.because.join("; "),
+                s.refresh
+            );
+        }
     }
 
     /// Human text without the per-node table: the failures, then the summary line (`-q`).
@@ -304,6 +333,7 @@ impl Report {
         if let Some(why) = &self.interrupted {
             let _ = writeln!(out, "STOPPED: {why}");
         }
+        self.write_stale(&mut out);
         let _ = writeln!(out, "{}{}", if out.is_empty() { "" } else { "\n" }, self.summary_line());
         out
     }

@@ -63,16 +63,17 @@ impl Overlay {
     }
 
     /// Runs `text` as /bin/sh in the chroot (overlay, /proc, /dev, resolv.conf).
-    fn run(&self, text: &[u8], nonce: &str) -> Run {
+    fn run(&self, text: &[u8], payload: &pallet_runtime::render::Payload, nonce: &str) -> Run {
         std::fs::create_dir_all(self.dir.join("up/tmp")).unwrap();
         std::fs::write(self.dir.join("up/tmp/pallet-phase.sh"), text).unwrap();
+        std::fs::write(self.dir.join("up/tmp/pallet-phase.data"), payload.chunks().concat()).unwrap();
         let d = self.dir.display();
         let b = self.base.display();
         let cmd = format!(
             "mount -t overlay overlay -o lowerdir={b},upperdir={d}/up,workdir={d}/work {d}/merged && \
              mount -t proc proc {d}/merged/proc && mount --rbind /dev {d}/merged/dev && \
              cp /etc/resolv.conf {d}/merged/etc/resolv.conf && \
-             exec chroot {d}/merged /bin/sh /tmp/pallet-phase.sh"
+             exec chroot {d}/merged /bin/sh /tmp/pallet-phase.sh /tmp/pallet-phase.data"
         );
         let out = Command::new("unshare")
             .args(["-m", "--propagation", "private", "sh", "-c", &cmd])
@@ -138,7 +139,7 @@ fn packages_users_sudoers_keys_and_services_in_debian() {
     };
 
     let p = render(&plan());
-    let first = ov.run(&p.text, &p.nonce);
+    let first = ov.run(&p.text, &p.payload, &p.nonce);
     assert!(first.done, "{first:#?}");
     assert!(first.all("changed"), "{first:#?}");
 
@@ -156,12 +157,12 @@ fn packages_users_sudoers_keys_and_services_in_debian() {
     assert!(ov.path("run/pallet-test.pid").exists(), "service started");
 
     let p = render(&plan());
-    let second = ov.run(&p.text, &p.nonce);
+    let second = ov.run(&p.text, &p.payload, &p.nonce);
     assert!(second.done && second.all("ok"), "{second:#?}");
 
     // A sudoers entry visudo rejects never replaces the file.
     let p = render(&actions![sudoers("deploy", ["deploy ALL=(ALL NOPASSWD:ALL"])]);
-    let bad = ov.run(&p.text, &p.nonce);
+    let bad = ov.run(&p.text, &p.payload, &p.nonce);
     assert_eq!(bad.status_of(1), "failed", "{bad:#?}");
     assert!(bad.stderr.iter().any(|(_, e)| e.contains("verify failed")), "{bad:#?}");
     assert_eq!(std::fs::read_to_string(&sudoers_file).unwrap(), "deploy ALL=(ALL) NOPASSWD:ALL\n");

@@ -12,6 +12,7 @@ use pallet_runtime::spec::GroupSpec;
 use pallet_runtime::transport::ssh::{HostKeyPolicy, SshOptions};
 use pallet_runtime::transport::{AdminUser, Secret};
 use pallet_testkit::{Fleet, PW_SECRET, PW_USER, Quirk, USER};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use stevedore::Os;
@@ -98,9 +99,40 @@ async fn exactly_one_exec_per_node_per_phase() {
     // With detection: one probe per node per run, then one exec per phase.
     let mut o = options(&fleet);
     o.phases = vec!["configure".into(), "deploy".into()];
-    lift(service(nodes(&fleet, "app")), vec![g], o).await.unwrap();
+    lift(service(nodes(&fleet, "app")), vec![g.clone()], o.clone()).await.unwrap();
     for h in &fleet.hosts {
         assert_eq!(h.exec_count(), 2 + 3, "{}", h.address);
+    }
+    // With the controller's facts cache: the first run probes and caches, the next runs no probe
+    // (the first phase checks the cached facts itself).
+    let state = fleet.dir.join("controller");
+    o.controller_state = Some(state.clone());
+    let run = |o: RunOptions| {
+        let (svc, g) = (service(nodes(&fleet, "app")), g.clone());
+        async move {
+            let r = lift(svc, vec![g], o).await.unwrap();
+            assert!(!r.failed(), "{}", r.human());
+            r
+        }
+    };
+    run(o.clone()).await;
+    let counts = |base: usize| fleet.hosts.iter().all(|h| h.exec_count() == base);
+    assert!(counts(5 + 3), "{:?}", fleet.hosts.iter().map(|h| h.exec_count()).collect::<Vec<_>>());
+    run(o.clone()).await;
+    assert!(counts(8 + 2), "{:?}", fleet.hosts.iter().map(|h| h.exec_count()).collect::<Vec<_>>());
+    // A node that is not what its cached facts say: its first phase stops before any action,
+    // and runs again with the node's real facts.
+    let cached: Vec<PathBuf> = std::fs::read_dir(state.join("facts")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(cached.len(), 3);
+    for f in &cached {
+        let text = std::fs::read_to_string(f).unwrap().replace("ID=debian", "ID=rocky");
+        std::fs::write(f, text).unwrap();
+    }
+    let r = run(o).await;
+    assert!(counts(10 + 3), "{:?}", fleet.hosts.iter().map(|h| h.exec_count()).collect::<Vec<_>>());
+    assert!(r.results.iter().all(|x| x.status == Status::Ok), "{}", r.human());
+    for f in &cached {
+        assert!(std::fs::read_to_string(f).unwrap().contains("ID=debian"), "the cache holds the real facts again");
     }
 }
 
@@ -155,9 +187,20 @@ async fn unreachable_nodes_fail_alone_within_the_timeout() {
     let limit = o.ssh.connect_timeout * 3 + Duration::from_secs(10);
     let report = lift(service(ns), vec![g], o).wait_timeout(limit).await.unwrap();
     let err = |n: &str| report.result(n, "connect").and_then(|r| r.error.clone()).unwrap_or_default();
-    assert!(err("app-dead").contains("Connection refused"), "{}", err("app-dead"));
-    assert!(err("app-2").contains("Permission denied"), "{}", err("app-2"));
-    assert!(err("app-3").contains("sudo is not permitted"), "{}", err("app-3"));
+    // Each error names its cause; only the transient one was retried.
+    assert!(
+        err("app-dead").contains(": connection refused: ") && err("app-dead").contains("Connection refused"),
+        "{}",
+        err("app-dead")
+    );
+    assert_eq!(report.result("app-dead", "connect").map(|r| r.retries), Some(2));
+    assert!(
+        err("app-2").contains(": authentication failed: ") && err("app-2").contains("Permission denied"),
+        "{}",
+        err("app-2")
+    );
+    assert_eq!(report.result("app-2", "connect").map(|r| r.retries), Some(0));
+    assert!(err("app-3").contains("sudo needs a password for this user and none was given"), "{}", err("app-3"));
     for n in ["app-1", "app-4"] {
         assert_eq!(report.result(n, "configure").unwrap().status, Status::Changed, "{}", report.human());
     }

@@ -6,6 +6,7 @@
 mod support;
 
 use pallet_runtime::action::*;
+use pallet_runtime::render::{RenderOptions, render_phase};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use stevedore::{Os, script};
@@ -203,7 +204,7 @@ fn flags_gate_service_restarts() {
     let acts = |content: &str| {
         actions![
             remote_file(conf.clone()).content(content).flag_on_changed("site"),
-            exec_script(script! { if p_flagged site { echo restarted >> #marker; } }),
+            exec_script(script! { if p_flagged site { echo restarted >> #marker; p_handled site; } }),
         ]
     };
     let first = run_actions(&acts("a"), &os(), &state, false, None);
@@ -214,6 +215,35 @@ fn flags_gate_service_restarts() {
         "restarted\n",
         "only the run that changed the file set the flag"
     );
+}
+
+/// A change whose handler did not run (a failure in between) keeps its flag pending on the node:
+/// the next run restarts the service although nothing changes then (Ansible's
+/// `--force-handlers`: the restart is owed).
+#[test]
+fn a_pending_flag_survives_a_failed_run() {
+    let root = tempfile_dir("pending");
+    let state = p(&root, "state");
+    let conf = p(&root, "site.conf");
+    let marker = p(&root, "restarted");
+    let restart = || exec_script(script! { if p_flagged site { echo restarted >> #marker; p_handled site; } });
+    let change = || remote_file(conf.clone()).content("v2").flag_on_changed("site");
+    let failing = run_actions(
+        &actions![change(), exec_checked_script("migrate", script! { false; }), restart()],
+        &os(),
+        &state,
+        false,
+        None,
+    );
+    assert_eq!((failing.status_of(1), failing.status_of(2), failing.status_of(3)), ("changed", "failed", "not run"));
+    assert!(!Path::new(&marker).exists());
+    let next = run_actions(&actions![change(), restart()], &os(), &state, false, None);
+    assert_eq!((next.status_of(1), next.status_of(2)), ("ok", "changed"), "{next:?}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "restarted\n");
+    let third = run_actions(&actions![change(), restart()], &os(), &state, false, None);
+    assert_eq!(third.status_of(1), "ok", "{third:?}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "restarted\n", "handled once");
+    std::fs::remove_dir_all(root).unwrap();
 }
 
 /// Serves `body` over HTTP on a free loopback port for `n` requests; returns the URL.
@@ -318,4 +348,58 @@ fn pallet_runtime_sha256(data: &[u8]) -> String {
         })
         .unwrap();
     String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string()
+}
+
+/// Content of any size lands byte-exact under every shell /bin/sh may be: 64 MiB of bytes of
+/// every value (NUL included) and a million short lines, which a shell never parses (they come
+/// from the phase's payload, not the script text).
+#[test]
+fn content_of_any_size_under_dash_bash_and_busybox() {
+    let mut big = Vec::with_capacity(64 << 20);
+    let mut x: u32 = 0x1234_5678;
+    while big.len() < 64 << 20 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        big.extend_from_slice(&x.to_le_bytes());
+    }
+    let lines: String = (0..1_000_000).map(|i| format!("line {i}\n")).collect();
+    for shell in ["dash", "bash", "busybox sh"] {
+        let root = tempfile_dir("big");
+        let state = p(&root, "state");
+        let (a, b) = (p(&root, "big.bin"), p(&root, "lines.txt"));
+        let actions = actions![remote_file(a.clone()).content(&big), remote_file(b.clone()).content(lines.as_bytes())];
+        let mut o = RenderOptions::new("configure", "test-node");
+        o.state_dir = state.clone();
+        let phase = render_phase(&actions, &os(), &o).unwrap();
+        assert!(phase.text.len() < 64 << 10, "the content is not in the script ({} bytes)", phase.text.len());
+        let run = run_script_with(shell, &phase.text, &phase.payload, &phase.nonce, None);
+        assert!(run.all("changed") && run.done, "{shell}: {run:?}");
+        assert!(std::fs::read(&a).unwrap() == big, "{shell}: 64 MiB file differs");
+        assert!(std::fs::read_to_string(&b).unwrap() == lines, "{shell}: the million lines differ");
+        // The second run finds both in place.
+        let again = run_script_with(shell, &phase.text, &phase.payload, &phase.nonce, None);
+        assert!(again.all("ok"), "{shell}: {again:?}");
+        std::fs::remove_dir_all(root).unwrap();
+    }
+}
+
+/// A secret file without an explicit mode is written 0600, and check mode does not show it.
+#[test]
+fn secret_files_are_private_and_never_shown() {
+    let root = tempfile_dir("secret");
+    let state = p(&root, "state");
+    let path = p(&root, "token");
+    let secret = remote_file(path.clone()).content("s3cr3t\n").secret(true);
+    assert!(run_actions(&actions![secret.clone()], &os(), &state, false, None).all("changed"));
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    let changed = remote_file(path.clone()).content("other\n").secret(true);
+    let check = run_actions(&actions![changed], &os(), &state, true, None);
+    assert!(check.all("changed"), "{check:?}");
+    let shown = check.output.join("\n");
+    assert!(
+        !shown.contains("s3cr3t") && !shown.contains("other") && shown.contains("secret content differs"),
+        "{shown}"
+    );
+    std::fs::remove_dir_all(root).unwrap();
 }

@@ -1,4 +1,5 @@
-//! The benchmark's ops binary: the pyinfra-performance workload as a pallet group `bench`.
+//! The benchmark's ops binary: the pyinfra-performance workload as a pallet group `bench`, and a
+//! group `big` that pushes the file `$BENCH_BIG_FILE` (the large-file benchmark).
 //! `bench-ops --config pallet.toml lift` (see `peer-bench`).
 
 use pallet::prelude::*;
@@ -14,7 +15,18 @@ plan_fn! {
     }
 }
 
+plan_fn! {
+    fn big_file(ctx) {
+        let path = std::env::var("BENCH_BIG_FILE").unwrap_or_default();
+        remote_file("/srv/big.bin").local_file(path).backup(false);
+    }
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    pallet::cli::run([group_spec! { name = "bench", phases = { configure = workload } }]).await
+    pallet::cli::run([
+        group_spec! { name = "bench", phases = { configure = workload } },
+        group_spec! { name = "big", phases = { configure = big_file } },
+    ])
+    .await
 }

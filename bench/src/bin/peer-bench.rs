@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TOOLS: [&str; 5] = ["pallet", "pallet-keep", "pyinfra", "ansible", "reference"];
+const TOOLS: [&str; 6] = ["pallet", "pallet-probe", "pallet-keep", "pyinfra", "ansible", "reference"];
+/// Ansible stops here (it takes minutes per run past it).
+const ANSIBLE_MAX: usize = 500;
 const RUN_LIMIT: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone)]
@@ -24,6 +26,11 @@ struct Sample {
     ok: bool,
     conns_per_host: f64,
     execs_per_host: f64,
+    /// The controller's user + system CPU seconds (pallet tools; children it waits for included,
+    /// daemonized ssh masters not).
+    cpu: Option<f64>,
+    /// The controller's peak resident memory in KiB.
+    max_rss_kib: Option<u64>,
 }
 
 fn workload_dir() -> PathBuf {
@@ -48,6 +55,30 @@ fn state_ok(h: &Host) -> bool {
     ))
     .status
     .success()
+}
+
+/// Runs `cmd` under GNU time (writing `user sys maxrss` to `usage`); returns (seconds, success,
+/// cpu seconds, peak RSS KiB).
+fn measured(cmd: Command, usage: &Path) -> (f64, bool, Option<f64>, Option<u64>) {
+    let mut wrapped = Command::new("/usr/bin/time");
+    wrapped.args(["-f", "%U %S %M", "-o"]).arg(usage).arg(cmd.get_program()).args(cmd.get_args());
+    if let Some(d) = cmd.get_current_dir() {
+        wrapped.current_dir(d);
+    }
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapped.env(k, v),
+            None => wrapped.env_remove(k),
+        };
+    }
+    let (secs, ok) = timed(wrapped);
+    let text = std::fs::read_to_string(usage).unwrap_or_default();
+    let f: Vec<&str> = text.split_whitespace().collect();
+    let cpu = match (f.first().and_then(|u| u.parse::<f64>().ok()), f.get(1).and_then(|s| s.parse::<f64>().ok())) {
+        (Some(u), Some(s)) => Some(u + s),
+        _ => None,
+    };
+    (secs, ok, cpu, f.get(2).and_then(|m| m.parse().ok()))
 }
 
 /// Runs `cmd` (killed after the limit); returns success.
@@ -132,19 +163,25 @@ fn reference(fleet: &Fleet, script: &str) -> (f64, bool) {
     (t.elapsed().as_secs_f64(), ok)
 }
 
+/// A pallet run of `tool`: `pallet` states the OS in its inventory and closes its connections;
+/// `pallet-probe` does not state it (a probe on first contact, facts cached after) and closes
+/// them; `pallet-keep` does not state it and keeps connections (the default, 60 s).
+fn pallet_command(tool: &str, s: &Setup, dir: &Path, group: &str) -> Command {
+    let mut c = Command::new(&s.ops);
+    let config = if tool == "pallet" { "pallet.toml" } else { "pallet-probe.toml" };
+    c.args(["--config", config, "--host-keys", "accept-new", "-q"]);
+    if tool != "pallet-keep" {
+        c.args(["--keep-connections", "0"]);
+    }
+    c.args(["lift", group]).current_dir(dir);
+    c.env("XDG_STATE_HOME", dir.join(format!("state-{tool}")))
+        .env("PALLET_CONTROL_DIR", dir.join(format!("cm-{tool}")));
+    c
+}
+
 fn tool_command(tool: &str, s: &Setup, dir: &Path) -> Command {
     match tool {
-        "pallet" => {
-            let mut c = Command::new(&s.ops);
-            c.args(["--config", "pallet.toml", "--host-keys", "accept-new", "-q", "lift"]).current_dir(dir);
-            c
-        }
-        "pallet-keep" => {
-            let mut c = Command::new(&s.ops);
-            c.args(["--config", "pallet.toml", "--host-keys", "accept-new", "--keep-connections", "600", "-q", "lift"])
-                .current_dir(dir);
-            c
-        }
+        "pallet" | "pallet-probe" | "pallet-keep" => pallet_command(tool, s, dir, "bench"),
         "pyinfra" => {
             let mut c = Command::new(s.venv.join("bin/pyinfra"));
             c.args(["-y", "--sudo", "inventory.py"]).arg(workload_dir().join("deploy.py")).current_dir(dir);
@@ -161,13 +198,16 @@ fn tool_command(tool: &str, s: &Setup, dir: &Path) -> Command {
     }
 }
 
-/// Stops the ControlMasters Ansible and `pallet --keep-connections` left (ssh processes whose
-/// command line names their control directory), and forgets pallet's kept masters.
-fn stop_masters(cp: &Path) {
-    stop_masters_in(cp);
-    let pallet_cp = pallet::transport::ssh::default_control_dir();
-    stop_masters_in(&pallet_cp);
-    let _ = std::fs::remove_dir_all(pallet_cp.join("kept"));
+/// Stops the ControlMasters Ansible and pallet left (ssh processes whose command line names
+/// their control directory), and forgets pallet's kept masters and cached facts: the next run
+/// is a first contact.
+fn stop_masters(dir: &Path) {
+    stop_masters_in(&dir.join("cp"));
+    for tool in ["pallet", "pallet-probe", "pallet-keep"] {
+        stop_masters_in(&dir.join(format!("cm-{tool}")));
+        let _ = std::fs::remove_dir_all(dir.join(format!("cm-{tool}")));
+        let _ = std::fs::remove_dir_all(dir.join(format!("state-{tool}")));
+    }
 }
 
 fn stop_masters_in(cp: &Path) {
@@ -197,12 +237,15 @@ fn write_configs(fleet: &Fleet, dir: &Path) {
             )
         })
         .collect();
-    std::fs::write(dir.join("inventory.toml"), inv).unwrap();
-    std::fs::write(
-        dir.join("pallet.toml"),
-        format!("default_service = \"fleet\"\n[services.fleet]\nprovider = \"node-list\"\ninventory = \"inventory.toml\"\n[admin_user]\nusername = \"{USER}\"\nprivate_key = \"{key}\"\n"),
-    )
-    .unwrap();
+    std::fs::write(dir.join("inventory.toml"), &inv).unwrap();
+    std::fs::write(dir.join("inventory-probe.toml"), inv.replace("os = \"debian-12\"\n", "")).unwrap();
+    for (config, inventory) in [("pallet.toml", "inventory.toml"), ("pallet-probe.toml", "inventory-probe.toml")] {
+        std::fs::write(
+            dir.join(config),
+            format!("default_service = \"fleet\"\n[services.fleet]\nprovider = \"node-list\"\ninventory = \"{inventory}\"\n[admin_user]\nusername = \"{USER}\"\nprivate_key = \"{key}\"\n"),
+        )
+        .unwrap();
+    }
     let hosts: Vec<String> = fleet
         .hosts
         .iter()
@@ -261,6 +304,7 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("cp")).unwrap();
         write_configs(&fleet, &dir);
+        let tools: Vec<String> = tools.iter().filter(|t| *t != "ansible" || n <= ANSIBLE_MAX).cloned().collect();
         for rep in 0..reps {
             let mut order = tools.clone();
             order.rotate_left(rep % tools.len().max(1));
@@ -268,13 +312,20 @@ fn main() {
                 for h in &fleet.hosts {
                     reset(h);
                 }
-                stop_masters(&dir.join("cp"));
+                stop_masters(&dir);
                 for run in ["first", "second"] {
                     std::thread::sleep(Duration::from_millis(500));
                     let marks: Vec<u64> = fleet.hosts.iter().map(Host::log_len).collect();
-                    let (secs, ok) = match tool.as_str() {
-                        "reference" => reference(&fleet, &script),
-                        t => timed(tool_command(t, &setup, &dir)),
+                    let (secs, ok, cpu, max_rss_kib) = match tool.as_str() {
+                        "reference" => {
+                            let (s, ok) = reference(&fleet, &script);
+                            (s, ok, None, None)
+                        }
+                        t if t.starts_with("pallet") => measured(tool_command(t, &setup, &dir), &dir.join("usage")),
+                        t => {
+                            let (s, ok) = timed(tool_command(t, &setup, &dir));
+                            (s, ok, None, None)
+                        }
                     };
                     std::thread::sleep(Duration::from_millis(200));
                     let state = fleet.hosts.iter().all(state_ok);
@@ -293,6 +344,8 @@ fn main() {
                         ok: ok && state,
                         conns_per_host: c as f64 / n as f64,
                         execs_per_host: e as f64 / n as f64,
+                        cpu,
+                        max_rss_kib,
                     };
                     eprintln!(
                         "N={n} rep={rep} {tool:<9} {run:<6} {secs:7.2}s ok={} conns/host={:.1} execs/host={:.1}",
@@ -302,15 +355,102 @@ fn main() {
                 }
             }
         }
-        stop_masters(&dir.join("cp"));
+        stop_masters(&dir);
     }
-    let report = render(&samples, &sizes, &tools, reps, started.elapsed());
+    let large = if std::env::var("LARGE").map(|v| v != "0").unwrap_or(true) { Some(large_file(&setup)) } else { None };
+    let mut report = render(&samples, &sizes, &tools, reps, started.elapsed());
+    if let Some(l) = large {
+        report.push_str(&l);
+    }
     print!("{report}");
     let out = std::env::var("OUT")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("RESULTS.md"));
     std::fs::write(&out, report).unwrap();
     eprintln!("wrote {}", out.display());
+}
+
+/// The large-file benchmark: a 64 MiB file pushed to 10 hosts by pallet (`remote_file` from a
+/// local file, through sudo) and by `scp` (the same file, one fresh connection per host, all at
+/// once), 3 times each; throughput over all hosts, and pallet's CPU time and peak memory.
+fn large_file(s: &Setup) -> String {
+    const N: usize = 10;
+    const SIZE: usize = 64 << 20;
+    let fleet = Fleet::start(&vec![Quirk::None; N]).expect("the benchmark needs root and sshd");
+    let dir = s.work.join("large");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    write_configs(&fleet, &dir);
+    let inv =
+        std::fs::read_to_string(dir.join("inventory.toml")).unwrap().replace("group = \"bench\"", "group = \"big\"");
+    std::fs::write(dir.join("inventory.toml"), inv).unwrap();
+    let file = dir.join("big.bin");
+    let mut bytes = Vec::with_capacity(SIZE);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    while bytes.len() < SIZE {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    std::fs::write(&file, &bytes).unwrap();
+    let want = sh(&format!("sha256sum < {} | cut -d' ' -f1", file.display()));
+    let total_mib = (N * SIZE) as f64 / (1 << 20) as f64;
+    let mut rows = Vec::new();
+    for rep in 0..3 {
+        for h in &fleet.hosts {
+            h.root_sh("rm -f /srv/big.bin /tmp/big.bin; rm -rf /var/lib/pallet");
+        }
+        stop_masters(&dir);
+        let mut c = pallet_command("pallet", s, &dir, "big");
+        c.env("BENCH_BIG_FILE", &file);
+        let (secs, ok, cpu, rss) = measured(c, &dir.join("usage"));
+        let ok = ok
+            && fleet
+                .hosts
+                .iter()
+                .all(|h| sh(&format!("sha256sum < {} | cut -d' ' -f1", h.path("/srv/big.bin").display())) == want);
+        eprintln!("large rep={rep} pallet {secs:.2}s ok={ok}");
+        rows.push(("pallet", secs, ok, cpu, rss));
+        let t = Instant::now();
+        let children: Vec<_> = fleet
+            .hosts
+            .iter()
+            .map(|h| {
+                Command::new("scp")
+                    .args(["-q", "-i"])
+                    .arg(&fleet.key)
+                    .args(["-P", &fleet.port.to_string(), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no"])
+                    .args(["-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"])
+                    .arg(&file)
+                    .arg(format!("{USER}@{}:/tmp/big.bin", h.address))
+                    .spawn()
+                    .expect("scp")
+            })
+            .collect();
+        let ok = children.into_iter().all(|mut c| c.wait().map(|s| s.success()).unwrap_or(false));
+        let secs = t.elapsed().as_secs_f64();
+        eprintln!("large rep={rep} scp {secs:.2}s ok={ok}");
+        rows.push(("scp", secs, ok, None, None));
+    }
+    stop_masters(&dir);
+    let med = |tool: &str| median(rows.iter().filter(|r| r.0 == tool && r.2).map(|r| r.1).collect());
+    let (p, c) = (med("pallet"), med("scp"));
+    let pallet_cpu = median(rows.iter().filter_map(|r| r.3).collect());
+    let pallet_rss = rows.iter().filter_map(|r| r.4).max().unwrap_or(0);
+    format!(
+        "\n## Large file: 64 MiB to {N} hosts at once (median of 3)\n\n\
+         | tool | wall (s) | throughput (MiB/s, all hosts) | controller CPU (s) | controller peak RSS (MiB) | ok |\n|---|---:|---:|---:|---:|---|\n\
+         | pallet (`remote_file` from a local file, via sudo, staged and moved into place) | {p:.2} | {:.0} | {pallet_cpu:.2} | {:.0} | {}/3 |\n\
+         | scp (one connection per host) | {c:.2} | {:.0} | | | {}/3 |\n\n\
+         pallet / scp throughput: {:.2}. pallet holds one copy of the content (shared by every node's phase) and streams it after the phase script; on the node the script writes it once to a private temporary file and once more next to the target (then `mv`), checking it with `cmp` and `sha256sum`.\n",
+        total_mib / p,
+        pallet_rss as f64 / 1024.0,
+        rows.iter().filter(|r| r.0 == "pallet" && r.2).count(),
+        total_mib / c,
+        rows.iter().filter(|r| r.0 == "scp" && r.2).count(),
+        c / p
+    )
 }
 
 fn sh(cmd: &str) -> String {
@@ -341,7 +481,7 @@ fn render(samples: &[Sample], sizes: &[usize], tools: &[String], reps: usize, to
         took.as_secs_f64()
     ));
     o.push_str("Workload: pyinfra-performance (user, log file mode 777, a copied file, an echo), with sudo. Fleet: one isolated sshd per host on 127.x.y.z (pallet-testkit). ");
-    o.push_str("pallet: the release `bench-ops` binary, `lift` over a node-list inventory that states the OS (no probe); pallet-keep: the same with `--keep-connections 600` (masters kept between runs, as Ansible's ControlPersist). ");
+    o.push_str("pallet: the release `bench-ops` binary, `lift` over a node-list inventory that states the OS (no probe), connections closed at the end (`--keep-connections 0`); pallet-probe: the OS not stated (the first run probes each node and caches its facts; the no-change run checks them inside its one exec), connections closed; pallet-keep: the OS not stated and the default kept connections (60 s, as Ansible's ControlPersist), so the no-change run reuses them. Each tool's first run starts with no cached facts and no kept connection. ");
     o.push_str("pyinfra 3.10.0 (`--sudo`); ansible-core 2.19.14 (forks = N, pipelining, no fact gathering, ControlPersist default); reference: one `ssh host 'sudo -n sh -s' < script` per host, all at once.\n\n");
     o.push_str("## Median wall time (s): first run / no-change run (successful runs / runs)\n\n| N |");
     for t in tools {
@@ -359,18 +499,53 @@ fn render(samples: &[Sample], sizes: &[usize], tools: &[String], reps: usize, to
         }
         o.push('\n');
     }
-    o.push_str("\n## Ratios of medians (pallet / other; below 1 = pallet faster): first / no-change\n\n| N | vs pyinfra | vs Ansible | vs reference |\n|---:|---:|---:|---:|\n");
+    o.push_str("\n## Ratios of medians (pallet / other; below 1 = pallet faster): first / no-change\n\n");
+    o.push_str("`pallet-probe` is how most users run it (the OS not stated): the targets are at most 1.15x the reference, at least 4x faster than pyinfra and 10x than Ansible from N = 10.\n\n");
+    o.push_str("| N | pallet vs reference | pallet-probe vs reference | pallet-keep vs reference | pallet-probe vs pyinfra | pallet-probe vs Ansible |\n|---:|---:|---:|---:|---:|---:|\n");
     for &n in sizes {
-        let r = |t: &str, run: &str| med(n, "pallet", run) / med(n, t, run);
+        let r = |a: &str, t: &str, run: &str| med(n, a, run) / med(n, t, run);
         o.push_str(&format!(
-            "| {n} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} |\n",
-            r("pyinfra", "first"),
-            r("pyinfra", "second"),
-            r("ansible", "first"),
-            r("ansible", "second"),
-            r("reference", "first"),
-            r("reference", "second")
+            "| {n} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} |\n",
+            r("pallet", "reference", "first"),
+            r("pallet", "reference", "second"),
+            r("pallet-probe", "reference", "first"),
+            r("pallet-probe", "reference", "second"),
+            r("pallet-keep", "reference", "first"),
+            r("pallet-keep", "reference", "second"),
+            r("pallet-probe", "pyinfra", "first"),
+            r("pallet-probe", "pyinfra", "second"),
+            r("pallet-probe", "ansible", "first"),
+            r("pallet-probe", "ansible", "second"),
         ));
+    }
+    o.push_str("\n## pallet's controller: CPU time and peak memory per host (median over runs)\n\n");
+    o.push_str("User + system CPU of the `bench-ops` process and the children it waited for, and its peak RSS, divided by N (the ssh masters, which daemonize, are not counted; each is one `ssh` process of about 4 MB RSS).\n\n| N | tool | CPU ms/host first / no-change | peak RSS MiB (KiB/host) first / no-change |\n|---:|---|---:|---:|\n");
+    for &n in sizes {
+        for t in tools.iter().filter(|t| t.starts_with("pallet")) {
+            let cpu = |run: &str| {
+                median(
+                    samples.iter().filter(|s| s.n == n && &s.tool == t && s.run == run).filter_map(|s| s.cpu).collect(),
+                )
+            };
+            let rss = |run: &str| {
+                median(
+                    samples
+                        .iter()
+                        .filter(|s| s.n == n && &s.tool == t && s.run == run)
+                        .filter_map(|s| s.max_rss_kib.map(|k| k as f64))
+                        .collect(),
+                )
+            };
+            o.push_str(&format!(
+                "| {n} | {t} | {:.1} / {:.1} | {:.1} ({:.0}) / {:.1} ({:.0}) |\n",
+                cpu("first") * 1000.0 / n as f64,
+                cpu("second") * 1000.0 / n as f64,
+                rss("first") / 1024.0,
+                rss("first") / n as f64,
+                rss("second") / 1024.0,
+                rss("second") / n as f64
+            ));
+        }
     }
     o.push_str("\n## SSH connections and exec requests per host per run (from sshd's logs)\n\n| N | tool | first: conns | first: execs | no-change: conns | no-change: execs |\n|---:|---|---:|---:|---:|---:|\n");
     let mut per: BTreeMap<(usize, String), Vec<&Sample>> = BTreeMap::new();

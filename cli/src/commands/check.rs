@@ -3,11 +3,11 @@
 
 use super::Online;
 use crate::{Failure, output};
-use pallet_runtime::lift::lift;
+use pallet_runtime::lift::lift_across;
 use pallet_runtime::operation::RunOptions;
 
 pub(crate) async fn run(ctx: Online, phases: &[String]) -> Result<u8, Failure> {
     let o = RunOptions { phases: phases.to_vec(), check: true, ..ctx.options.clone() };
-    let report = ctx.wait(lift(ctx.service.clone(), ctx.groups.clone(), o)).await?;
+    let report = ctx.wait(lift_across(ctx.targets.clone(), ctx.consider.clone(), o)).await?;
     Ok(output::report(&report, ctx.format, true, ctx.quiet))
 }

@@ -2,7 +2,7 @@
 
 use super::Online;
 use crate::{EXIT_OK, Failure, output};
-use pallet_runtime::converge::destroy;
+use pallet_runtime::converge::converge_across;
 use pallet_runtime::spec::GroupSpec;
 use std::io::IsTerminal;
 
@@ -20,6 +20,10 @@ pub(crate) async fn run(ctx: Online, yes: bool) -> Result<u8, Failure> {
             return Ok(EXIT_OK);
         }
     }
-    let report = ctx.wait(destroy(ctx.service.clone(), ctx.groups.clone(), ctx.options.clone())).await?;
+    let mut targets = ctx.targets.clone();
+    for p in &mut targets {
+        p.groups = p.groups.iter().map(|g| g.clone().count(0)).collect();
+    }
+    let report = ctx.wait(converge_across("destroy", targets, Vec::new(), ctx.options.clone())).await?;
     Ok(output::report(&report, ctx.format, false, ctx.quiet))
 }

@@ -12,18 +12,20 @@ mod script;
 use crate::args::{Args, Command, Format};
 use crate::progress::{Display, watch};
 use crate::{App, Failure, config, settings};
-use pallet_runtime::compute::ComputeService;
+use pallet_runtime::operation::members::Placement;
 use pallet_runtime::operation::{Operation, RunOptions};
 use pallet_runtime::report::Report;
 use pallet_runtime::spec::GroupSpec;
-use std::sync::Arc;
 
 /// What a command that reaches a compute service works with, all resolved.
 pub(crate) struct Online {
     /// The groups the command names (all by default).
     pub groups: Vec<GroupSpec>,
-    /// The compute service.
-    pub service: Arc<dyn ComputeService>,
+    /// The named groups on their services.
+    pub targets: Vec<Placement>,
+    /// The program's other groups on their services: they run only `settings` (changing
+    /// nothing) so plans see every group.
+    pub consider: Vec<Placement>,
     /// Run options.
     pub options: RunOptions,
     /// Output format.
@@ -77,17 +79,38 @@ pub(crate) async fn dispatch(app: &App, args: &Args) -> Result<u8, Failure> {
     settings::check_phases(&groups, &args.command.phases())?;
     match &args.command {
         Command::Script { os, group, phase } => script::run(app, os, group.as_deref(), phase.as_deref()),
+        Command::Disconnect => {
+            let o = &app.options.ssh;
+            let n = pallet_runtime::transport::ssh::close_kept(o).await;
+            if !args.quiet {
+                println!("closed {n} kept connection{}", if n == 1 { "" } else { "s" });
+            }
+            Ok(crate::EXIT_OK)
+        }
         Command::Plan { groups, os: Some(os), phases } => plan::offline(app, groups, os, phases, args.format),
         _ => {
             let admin = settings::admin_user(app.admin.as_ref(), args, &cfg)?;
-            let service = settings::service(&app.services, &app.providers, args, &cfg, &admin, &groups).await?;
-            let (mut options, _known_hosts) =
-                settings::run_options(&app.options, args, &cfg, admin, service.as_ref(), &groups);
+            let others: Vec<GroupSpec> =
+                app.groups.iter().filter(|g| !groups.iter().any(|s| s.name() == g.name())).cloned().collect();
+            let mut services = settings::Services::new(app, &cfg, &admin, &groups);
+            let targets = services.place(&groups, args, &app.group_services).await?;
+            let scope = args.scope.or(cfg.run.scope).unwrap_or(crate::args::Scope::All);
+            let consider = match &args.command {
+                // Plans see every group the program defines (unless `--scope named`).
+                _ if scope == crate::args::Scope::Named => Vec::new(),
+                Command::Lift { .. } | Command::Check { .. } | Command::Converge { .. } => {
+                    services.place(&others, args, &app.group_services).await?
+                }
+                _ => Vec::new(),
+            };
+            let creates = services.any_creates_nodes();
+            drop(services);
+            let (mut options, _known_hosts) = settings::run_options(&app.options, args, &cfg, admin, creates);
             if args.phase_reports && args.format == Format::Human {
                 options.post_phase = Some(crate::output::phase_reports(options.post_phase.take()));
             }
             let display = if args.quiet || args.format == Format::Json { Display::Quiet } else { Display::auto() };
-            let ctx = Online { groups, service, options, format: args.format, display, quiet: args.quiet };
+            let ctx = Online { groups, targets, consider, options, format: args.format, display, quiet: args.quiet };
             match &args.command {
                 Command::Converge { counts, phases } => converge::run(ctx, counts, phases).await,
                 Command::Lift { phases, .. } => lift::run(ctx, phases).await,
@@ -95,7 +118,7 @@ pub(crate) async fn dispatch(app: &App, args: &Args) -> Result<u8, Failure> {
                 Command::Nodes { .. } => nodes::run(ctx).await,
                 Command::Plan { phases, .. } => plan::online(ctx, phases).await,
                 Command::Destroy { yes, .. } => destroy::run(ctx, *yes).await,
-                Command::Script { .. } => Err(Failure::usage("`script` needs no service")),
+                Command::Script { .. } | Command::Disconnect => Err(Failure::usage("this command needs no service")),
             }
         }
     }

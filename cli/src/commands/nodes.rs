@@ -5,8 +5,11 @@ use crate::{EXIT_OK, Failure, output};
 use pallet_runtime::node::Node;
 
 pub(crate) async fn run(ctx: Online) -> Result<u8, Failure> {
-    let nodes = ctx.service.nodes().await.map_err(Failure::failed)?;
-    let nodes: Vec<Node> = nodes.into_iter().filter(|n| ctx.groups.iter().any(|g| g.contains(n))).collect();
+    let mut nodes: Vec<Node> = Vec::new();
+    for p in &ctx.targets {
+        let listed = p.service.nodes().await.map_err(Failure::failed)?;
+        nodes.extend(listed.into_iter().filter(|n| p.groups.iter().any(|g| g.contains(n))));
+    }
     output::nodes(&nodes, ctx.format);
     Ok(EXIT_OK)
 }

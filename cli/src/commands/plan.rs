@@ -30,7 +30,10 @@ pub(crate) fn offline(
 }
 
 pub(crate) async fn online(ctx: Online, requested: &[String]) -> Result<u8, Failure> {
-    let targets = service_targets(ctx.service.as_ref(), &ctx.groups, &ctx.options).await.map_err(Failure::failed)?;
+    let mut targets = Vec::new();
+    for p in &ctx.targets {
+        targets.extend(service_targets(p.service.as_ref(), &p.groups, &ctx.options).await.map_err(Failure::failed)?);
+    }
     let plans = dry_run(&targets, &phases(&targets, requested)).map_err(Failure::failed)?;
     output::plans(&plans, ctx.format);
     Ok(EXIT_OK)

@@ -10,7 +10,7 @@ use stevedore_dsl::suggest::hint;
 use syn::Expr;
 
 const NODE_SPEC: &[&str] = &["image", "hardware", "location", "network", "qos"];
-const IMAGE: &[&str] = &["os_family", "os_version_matches", "image_id", "login_user"];
+const IMAGE: &[&str] = &["os_family", "os_version_matches", "image_id", "login_user", "login_key"];
 const HARDWARE: &[&str] = &["min_cores", "min_ram", "smallest", "fastest", "biggest", "hardware_id"];
 const LOCATION: &[&str] = &["location_id"];
 const NETWORK: &[&str] = &["inbound_ports"];
@@ -54,15 +54,16 @@ fn check_phase_names(opts: &[&Opt], cx: &mut Ctxt) {
         let (true, crate::options::Value::Nested(inner, _)) = (o.name() == "phases", &o.value) else { continue };
         for p in &inner.0 {
             let name = p.key.to_string();
-            if p.custom.is_none() && !STANDARD_PHASES.contains(&name.as_str()) {
-                if let Some(close) = stevedore_dsl::suggest::did_you_mean(&name, STANDARD_PHASES.iter().copied()) {
-                    cx.error(
-                        p.key.span(),
-                        format!(
-                            "phase `{name}` is not a standard phase; did you mean `{close}`? (for a custom phase of this name, write `custom {name} = ...`)"
-                        ),
-                    );
-                }
+            if p.custom.is_none()
+                && !STANDARD_PHASES.contains(&name.as_str())
+                && let Some(close) = stevedore_dsl::suggest::did_you_mean(&name, STANDARD_PHASES.iter().copied())
+            {
+                cx.error(
+                    p.key.span(),
+                    format!(
+                        "phase `{name}` is not a standard phase; did you mean `{close}`? (for a custom phase of this name, write `custom {name} = ...`)"
+                    ),
+                );
             }
             defined.push(name);
         }

@@ -8,7 +8,8 @@
 //! |---|---|
 //! | `p_changed` | this action changed (or, in check mode, would change) the node |
 //! | `p_checking` | succeeds in check mode: the action must not apply changes |
-//! | `p_flag NAME` / `p_flagged NAME` | set / test a flag for later actions of the phase (`flag_on_changed`, `if_flag`) |
+//! | `p_flag NAME` / `p_flagged NAME` / `p_handled NAME` | set a flag (pending on the node until handled) / test it / mark it handled by this action (`flag_on_changed`, `if_flag`) |
+//! | `p_value NAME FILE SECRET` | hand FILE's content to the controller as value NAME of this node (`capture`) |
 //! | `p_retried` | count one retry in the action's result (`retry_until`, waits, package retries) |
 //! | `$P_STATE` | the state directory (default `/var/lib/pallet`): checksums of managed files, backups |
 //! | `$P_T` | a private temporary directory, removed when the phase ends |
@@ -23,6 +24,7 @@ pub mod remote_file;
 pub mod service;
 pub mod system;
 pub mod user;
+pub mod value;
 pub mod wait;
 
 use stevedore::{Os, Script, ScriptError};
@@ -36,6 +38,7 @@ pub use remote_file::{RemoteDirectory, RemoteFile, remote_directory, remote_file
 pub use service::{Service, service};
 pub use system::{AuthorizeKey, Cron, Hostname, Sudoers, authorize_key, cron, hostname, sudoers};
 pub use user::{Group, User, UserAction, group, user};
+pub use value::{Capture, capture};
 pub use wait::{RetryUntil, WaitForFile, WaitForPort, retry_until, wait_for_file, wait_for_port};
 
 /// What an action renders for.
@@ -45,6 +48,19 @@ pub struct RenderContext<'a> {
     pub os: &'a Os,
     /// Replace secret values by a placeholder (dry runs, logs).
     pub redact: bool,
+    /// The phase's payload: bytes sent after the script rather than inside it.
+    pub payload: &'a std::cell::RefCell<crate::render::Payload>,
+}
+
+impl RenderContext<'_> {
+    /// Sends `bytes` with the phase (after the script, never inside it) and returns the script
+    /// that writes them to its stdout, byte-exact, streaming (`p_data OFFSET LENGTH`): content
+    /// of any size, with bounded memory on the node, and nothing of it in the script text,
+    /// dry runs or logs.
+    pub fn data(&self, bytes: std::sync::Arc<[u8]>) -> Script {
+        let (offset, len) = self.payload.borrow_mut().push(bytes);
+        stevedore::script! { p_data #offset #len; }
+    }
 }
 
 /// Why an action cannot be rendered.

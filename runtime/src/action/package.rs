@@ -558,7 +558,7 @@ impl Action for PackageSet {
         }
         if !self.sources.is_empty() {
             let update = f::update_package_list();
-            s.push(&script! { if p_flagged packagesourcechanged && ! p_checking { #update; } });
+            s.push(&script! { if p_flagged packagesourcechanged && ! p_checking { #update; p_handled packagesourcechanged; } });
         }
         for m in &self.managers {
             match m {

@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use stevedore::functions::{download, sha256};
 use stevedore::{Script, ShellVar, script};
 
 /// Where a file's content comes from.
 #[derive(Debug, Clone)]
 enum Source {
-    Content(Vec<u8>),
+    Content(Arc<[u8]>),
     LocalFile(PathBuf),
     Url { url: String, sha256: String },
     Template { text: String, values: BTreeMap<String, String> },
@@ -63,7 +64,7 @@ attr_builders!(RemoteFile);
 impl RemoteFile {
     /// The content, as given (any bytes).
     pub fn content(mut self, content: impl AsRef<[u8]>) -> Self {
-        self.source = Some(Source::Content(content.as_ref().to_vec()));
+        self.source = Some(Source::Content(Arc::from(content.as_ref())));
         self
     }
 
@@ -126,19 +127,40 @@ impl RemoteFile {
         self
     }
 
-    fn content_bytes(&self) -> Result<Option<Vec<u8>>, ActionError> {
+    fn content_bytes(&self) -> Result<Option<Arc<[u8]>>, ActionError> {
         Ok(match &self.source {
             Some(Source::Content(c)) => Some(c.clone()),
             Some(Source::LocalFile(p)) => Some(
-                std::fs::read(p)
+                read_shared(p)
                     .map_err(|e| ActionError::LocalFile { path: p.display().to_string(), message: e.to_string() })?,
             ),
             Some(Source::Template { text, values }) => {
-                Some(render_template(text, values).map_err(ActionError::Invalid)?.into_bytes())
+                Some(Arc::from(render_template(text, values).map_err(ActionError::Invalid)?.into_bytes()))
             }
             Some(Source::Url { .. }) | None => None,
         })
     }
+}
+
+/// The content of local file `path`, shared by every node's phase that sends it at the same time:
+/// one copy in memory however many nodes receive it (the copy goes when the last phase is done).
+/// A file that changed on disk (length or modification time) is read again.
+fn read_shared(path: &std::path::Path) -> std::io::Result<Arc<[u8]>> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock, Weak};
+    type Key = (PathBuf, u64, Option<std::time::SystemTime>);
+    static SHARED: OnceLock<Mutex<HashMap<Key, Weak<[u8]>>>> = OnceLock::new();
+    let meta = std::fs::metadata(path)?;
+    let key = (path.to_path_buf(), meta.len(), meta.modified().ok());
+    let cache = SHARED.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(bytes) = map.get(&key).and_then(Weak::upgrade) {
+        return Ok(bytes);
+    }
+    let bytes: Arc<[u8]> = Arc::from(std::fs::read(path)?);
+    map.retain(|_, w| w.strong_count() > 0);
+    map.insert(key, Arc::downgrade(&bytes));
+    Ok(bytes)
 }
 
 /// Replaces `{{ name }}` (spaces optional) by `values[name]`.
@@ -168,14 +190,11 @@ pub(crate) fn base64(data: &[u8]) -> String {
     lines.join("\n")
 }
 
-/// Writes `bytes` to the file named by shell variable `$p_new` (byte-exact).
-fn produce(bytes: &[u8], redact: bool) -> Script {
-    if redact {
-        let placeholder = format!("<secret: {} bytes>", bytes.len());
-        return script! { printf "%s" #placeholder > $p_new; };
-    }
-    let lines = write_lines(bytes);
-    script! { { #lines; } > $p_new; }
+/// Writes `bytes` to the file named by shell variable `$p_new`, byte-exact, from the phase's
+/// payload (so the content is never in the script text).
+fn produce(bytes: Arc<[u8]>, cx: &RenderContext<'_>) -> Script {
+    let data = cx.data(bytes);
+    script! { #data > $p_new; }
 }
 
 /// `printf` commands that print `bytes` exactly, one command per line of content, so no quoted
@@ -228,7 +247,7 @@ impl Action for RemoteFile {
             return Err(ActionError::Invalid(format!("remote_file {path}: the path must be absolute")));
         }
         let produce = match (&self.source, self.content_bytes()?) {
-            (_, Some(bytes)) => produce(&bytes, cx.redact && self.secret),
+            (_, Some(bytes)) => produce(bytes, cx),
             (Some(Source::Url { url, sha256: want }), None) => {
                 let mismatch = format!("remote_file {path}: checksum mismatch for {url}");
                 let new = ShellVar::new("p_new");
@@ -278,7 +297,13 @@ impl Action for RemoteFile {
         } else {
             Script::new()
         };
-        let default_mode = "644";
+        // A secret file is never world-readable: without an explicit mode it is written 0600.
+        let default_mode = if self.secret { "600" } else { "644" };
+        let check_note = if self.secret {
+            script! { echo "secret content differs (not shown)"; }
+        } else {
+            script! { if [ -e $p_dst ] { diff -u -- $p_dst $p_new || true; } else { echo "new file" $p_dst; } }
+        };
         let new_attrs = new_file_attrs(&self.attrs);
         let attrs = self.attrs_script();
         Ok(script! {
@@ -296,7 +321,7 @@ impl Action for RemoteFile {
                 p_changed;
                 #flag;
                 if p_checking {
-                    if [ -e $p_dst ] { diff -u -- $p_dst $p_new || true; } else { echo "new file" $p_dst; }
+                    #check_note;
                     rm -f -- $p_new;
                 } else {
                     #verify;
@@ -454,8 +479,8 @@ impl Action for RemoteDirectory {
                 let bytes = std::fs::read(p)
                     .map_err(|e| ActionError::LocalFile { path: p.display().to_string(), message: e.to_string() })?;
                 let sha = sha256_hex(&bytes);
-                let b64 = if cx.redact { String::from("<archive>") } else { base64(&bytes) };
-                (script! { printf "%s\\n" #b64 | base64 -d > #archive; }, sha)
+                let data = cx.data(Arc::from(bytes));
+                (script! { #data > #archive; }, sha)
             }
             None => return Err(ActionError::Invalid(format!("remote_directory {path}: no archive source"))),
         };

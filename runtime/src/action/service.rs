@@ -57,7 +57,10 @@ impl Service {
         self
     }
 
-    /// Acts only when `flag` was set earlier in the phase.
+    /// Acts only when `flag` is pending: set by a change earlier in this phase, in an earlier
+    /// phase, or in an earlier run whose handler did not run (a failure in between). The flag is
+    /// handled (cleared) when the phase that ran this action ends without a failure (Ansible's
+    /// handlers with `--force-handlers` semantics: the change happened, the restart is owed).
     pub fn if_flag(mut self, flag: impl Into<String>) -> Self {
         self.if_flag = Some(flag.into());
         self
@@ -109,7 +112,7 @@ impl Action for Service {
                 ServiceAction::Restart | ServiceAction::Reload => script! { p_changed; p_checking || #run; },
             };
             s.push(&match &self.if_flag {
-                Some(flag) => script! { if p_flagged #flag { #body; } },
+                Some(flag) => script! { if p_flagged #flag { #body; p_handled #flag; } },
                 None => body,
             });
         }

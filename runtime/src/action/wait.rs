@@ -169,7 +169,7 @@ retry_builders!(RetryUntil);
 /// ```
 /// # use pallet_runtime::action::retry_until;
 /// # use stevedore::script;
-/// let ready = retry_until("api answers", script! { curl -fsS http://127.0.0.1:8080/health; }).retries(10).standoff(3);
+/// let ready = retry_until("api answers", script! { curl -fsS "http://127.0.0.1:8080/health"; }).retries(10).standoff(3);
 /// ```
 pub fn retry_until(name: impl Into<String>, check: Script) -> RetryUntil {
     RetryUntil { name: name.into(), check, retry: Retry::default() }

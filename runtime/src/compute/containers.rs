@@ -20,6 +20,9 @@ use tokio::process::Command;
 pub const MANAGED_LABEL: &str = "pallet.managed";
 /// The label holding the group name.
 pub const GROUP_LABEL: &str = "pallet.group";
+/// The label holding the image's login user (from the group's node spec), authorized with the
+/// admin key at creation and at every repair.
+pub const LOGIN_USER_LABEL: &str = "pallet.login_user";
 
 /// A container engine used as a compute service.
 #[derive(Debug, Clone)]
@@ -49,6 +52,16 @@ ssh-keygen -A >/dev/null
 if [ -n "$PALLET_KEY" ]; then
   grep -qxF "$PALLET_KEY" /root/.ssh/authorized_keys 2>/dev/null || printf '%s\n' "$PALLET_KEY" >> /root/.ssh/authorized_keys
   chmod 600 /root/.ssh/authorized_keys
+  # The image's own login user (as cloud-init does for an image's default user).
+  u=$PALLET_LOGIN_USER
+  if [ -n "$u" ] && [ "$u" != root ]; then
+    h=$(awk -F: -v u="$u" '$1 == u { print $6 }' /etc/passwd)
+    if [ -n "$h" ]; then
+      mkdir -p "$h/.ssh"
+      grep -qxF "$PALLET_KEY" "$h/.ssh/authorized_keys" 2>/dev/null || printf '%s\n' "$PALLET_KEY" >> "$h/.ssh/authorized_keys"
+      chown -R "$u:" "$h/.ssh"; chmod 700 "$h/.ssh"; chmod 600 "$h/.ssh/authorized_keys"
+    fi
+  fi
 fi
 if ! [ -f /run/sshd.pid ] || ! kill -0 "$(cat /run/sshd.pid)" 2>/dev/null; then
   /usr/sbin/sshd -o PermitRootLogin=prohibit-password -o PidFile=/run/sshd.pid
@@ -195,7 +208,10 @@ impl Containers {
     /// Installs and starts sshd in container `name`, then waits until it answers.
     async fn make_ready(&self, name: &str) -> Result<(), ComputeError> {
         let key = format!("PALLET_KEY={}", self.authorized_key.clone().unwrap_or_default());
-        self.engine(&["exec", "-e", &key, name, "sh", "-c", SETUP]).await?;
+        let format = format!("{{{{index .Config.Labels \"{LOGIN_USER_LABEL}\"}}}}");
+        let login = self.engine(&["inspect", "--format", &format, name]).await.unwrap_or_default();
+        let login = format!("PALLET_LOGIN_USER={}", login.trim().trim_start_matches("<no value>"));
+        self.engine(&["exec", "-e", &key, "-e", &login, name, "sh", "-c", SETUP]).await?;
         let node =
             self.inspect(&[name.to_string()]).await?.pop().ok_or_else(|| self.err(format!("{name} vanished")))?;
         let deadline = Instant::now() + self.ready_timeout;
@@ -224,6 +240,8 @@ impl Containers {
             format!("{MANAGED_LABEL}=1"),
             "--label".into(),
             format!("{GROUP_LABEL}={}", group.name()),
+            "--label".into(),
+            format!("{LOGIN_USER_LABEL}={}", spec.image.login_user.clone().unwrap_or_default()),
             "-p".into(),
             "127.0.0.1::22".into(),
         ];
@@ -235,6 +253,8 @@ impl Containers {
         args.push(image);
         args.extend(["sleep".to_string(), "infinity".to_string()]);
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        // Held until the setup is done, so a concurrent operation does not "repair" this node.
+        let _lock = setup_lock(&name, true);
         self.engine(&refs).await?;
         if let Err(e) = self.make_ready(&name).await {
             // Never leave a half-made node behind: it is labelled, but remove it and report.
@@ -243,6 +263,26 @@ impl Containers {
         }
         self.inspect(std::slice::from_ref(&name)).await?.pop().ok_or_else(|| self.err(format!("{name} vanished")))
     }
+}
+
+/// The lock a container's setup holds: a file per container name in a per-user directory of the
+/// temp dir. `wait` blocks until it is free.
+enum SetupLock {
+    /// Taken; released when dropped.
+    Held(#[allow(dead_code)] std::fs::File),
+    /// Another process holds it: that container is being set up right now.
+    Busy,
+    /// No lock file could be made: setups are not serialized.
+    Unavailable,
+}
+
+fn setup_lock(name: &str, wait: bool) -> SetupLock {
+    let dir = crate::transport::ssh::default_control_dir().join("container-setup");
+    let open = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(name)));
+    let Ok(f) = open else { return SetupLock::Unavailable };
+    let locked = if wait { f.lock().is_ok() } else { f.try_lock().is_ok() };
+    if locked { SetupLock::Held(f) } else { SetupLock::Busy }
 }
 
 /// Does something at `addr` speak SSH?
@@ -271,8 +311,14 @@ impl ComputeService for Containers {
             // Adoption repairs: a managed container whose sshd does not answer (its setup was
             // cut short) gets the idempotent setup again; one that still does not answer is
             // reported as not running, so converge replaces it.
+            // A container another operation is still setting up (its creation lock is held) is
+            // left alone.
             for n in nodes.iter_mut().filter(|n| n.running) {
                 if !ssh_banner(&format!("127.0.0.1:{}", n.ssh_port)).await {
+                    let _lock = match setup_lock(&n.name, false) {
+                        SetupLock::Busy => continue,
+                        held => held,
+                    };
                     tracing::info!("{}: sshd does not answer; running the node setup again", n.name);
                     if self.make_ready(&n.name).await.is_err() {
                         n.running = false;

@@ -18,6 +18,9 @@ pub struct NodeList {
 struct Inventory {
     #[serde(default, rename = "node")]
     nodes: Vec<InventoryNode>,
+    /// Variables of every node of a group, by group.
+    #[serde(default)]
+    group_vars: std::collections::BTreeMap<String, toml::Table>,
 }
 
 #[derive(Deserialize)]
@@ -34,6 +37,8 @@ struct InventoryNode {
     os: Option<String>,
     #[serde(default)]
     id: Option<String>,
+    #[serde(default)]
+    vars: toml::Table,
 }
 
 impl NodeList {
@@ -52,7 +57,15 @@ impl NodeList {
     /// port = 22             # optional
     /// private_ip = "10.0.0.10"  # optional
     /// os = "debian-12"      # optional: skips OS detection
+    /// vars = { listen_port = 8080 }   # optional: host variables
+    ///
+    /// [group_vars.web]      # optional: variables of every node of group web
+    /// listen_port = 80
+    /// region = "eu"
     /// ```
+    ///
+    /// Plans read variables with `Plan::var`: host variables over group variables over the
+    /// operation's environment.
     ///
     /// # Errors
     /// [`ComputeError::Config`] naming the line and what was expected.
@@ -74,6 +87,12 @@ impl NodeList {
             }
             if let Some(id) = n.id {
                 node.id = id;
+            }
+            let group_vars = inv.group_vars.get(&node.group).cloned().unwrap_or_default();
+            for (k, v) in group_vars.into_iter().chain(n.vars) {
+                let v = serde_json::to_value(v)
+                    .map_err(|e| ComputeError::Config(format!("inventory node {}: variable {k}: {e}", node.name)))?;
+                node.vars.insert(k, v);
             }
             nodes.push(node);
         }

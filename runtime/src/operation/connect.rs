@@ -1,9 +1,10 @@
 //! Connections: one per node and login user (a ControlMaster each over SSH), opened on first use
 //! within the handshake limit; the OS probe that turns a connected node into a plan target.
 
+use super::facts_cache;
 use super::members::Member;
 use super::options::RunOptions;
-use crate::facts::{Facts, FactsError, parse_probe, probe_script};
+use crate::facts::{Facts, FactsError, facts_part, parse_probe, probe_script};
 use crate::node::Node;
 use crate::plan::Target;
 use crate::spec::{BOOTSTRAP, BOOTSTRAPPED};
@@ -42,11 +43,28 @@ pub(crate) struct Conns {
     open: tokio::sync::Mutex<HashMap<String, SharedTransport>>,
     /// Connection attempts retried and not yet reported.
     retries: std::sync::atomic::AtomicU32,
+    /// The cached facts the node's first phase must check (set when the probe was skipped).
+    guard: std::sync::Mutex<Option<Arc<[u8]>>>,
 }
 
 impl Conns {
     pub(crate) fn new(node: Node, connector: Arc<dyn Connector>) -> Conns {
-        Conns { node, connector, open: tokio::sync::Mutex::new(HashMap::new()), retries: Default::default() }
+        Conns {
+            node,
+            connector,
+            open: tokio::sync::Mutex::new(HashMap::new()),
+            retries: Default::default(),
+            guard: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn set_guard(&self, facts: Arc<[u8]>) {
+        *self.guard.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(facts);
+    }
+
+    /// The facts guard for the node's first phase (taken: later phases run unguarded).
+    pub(crate) fn take_guard(&self) -> Option<Arc<[u8]>> {
+        self.guard.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 
     /// The connection retries since the last call (they go into the node's next result).
@@ -114,31 +132,48 @@ impl Conns {
 }
 
 /// A member with its connections and its plan target (OS known).
+#[derive(Clone)]
 pub(crate) struct Connected {
     pub member: Member,
     pub target: Target,
     pub conns: Arc<Conns>,
 }
 
-/// The user a phase runs as on `node`: the image user for image-credential phases (and the
-/// first connection) of nodes not yet bootstrapped, else the admin user.
-pub(crate) fn user_for(node: &Node, image_credentials: bool, o: &RunOptions) -> AdminUser {
-    match (&o.image_user, image_credentials && !node.has_flag(BOOTSTRAPPED)) {
-        (Some(u), true) => u.clone(),
-        _ => o.user.clone(),
+/// The user a phase runs as on `m`'s node: for image-credential phases (and the first
+/// connection) of nodes not yet bootstrapped, the image's login user — the group's
+/// `image.login_user` with `image.login_key` (default: the admin user's key), else
+/// [`RunOptions::image_user`] — otherwise the admin user. So groups on images with different
+/// login users (root, admin, ec2-user, ubuntu) bootstrap in one operation.
+pub(crate) fn user_for(m: &Member, image_credentials: bool, o: &RunOptions) -> AdminUser {
+    if !image_credentials || m.node.has_flag(BOOTSTRAPPED) {
+        return o.user.clone();
+    }
+    let image = &m.spec.node_spec().image;
+    match (&image.login_user, &o.image_user) {
+        (Some(login), _) => {
+            let mut u = AdminUser::new(login.clone());
+            u.private_key = image.login_key.clone().or_else(|| o.user.private_key.clone());
+            u
+        }
+        (None, Some(u)) => u.clone(),
+        (None, None) => o.user.clone(),
     }
 }
 
 /// Runs the probe on `transport` as `user` within `limit` and parses it. A user with passwordless
 /// sudo is probed without sudo, with a sudo check in the probe; a user with a sudo password is
 /// probed through `sudo -S`, so a wrong password shows here.
-async fn probe(transport: &dyn Transport, user: &AdminUser, limit: std::time::Duration) -> Result<Facts, ConnectError> {
+async fn probe(
+    transport: &dyn Transport,
+    user: &AdminUser,
+    limit: std::time::Duration,
+) -> Result<(Facts, Vec<u8>), ConnectError> {
     let with_password = user.uses_sudo() && user.sudo_password.is_some();
     let script = probe_script(user.uses_sudo() && !with_password);
     let mut out = Vec::new();
     let probe_user = if with_password { user.clone() } else { user.clone().no_sudo(true) };
     let mut collect = |c: &[u8]| out.extend_from_slice(c);
-    let run = transport.run(&script, &probe_user, &mut collect);
+    let run = transport.run(&script, &[], &probe_user, &mut collect);
     let r = tokio::time::timeout(limit, run).await.map_err(|_| ConnectError::ProbeTimeout(limit))??;
     if r.exit_code != Some(0) {
         let message = String::from_utf8_lossy(&r.stderr).trim().to_string();
@@ -150,7 +185,7 @@ async fn probe(transport: &dyn Transport, user: &AdminUser, limit: std::time::Du
         }
         return Err(ConnectError::Probe(message));
     }
-    Ok(parse_probe(&out)?)
+    Ok((parse_probe(&out)?, out))
 }
 
 /// Connects to `node` as `o.user` with `connector`, probes it, and closes the connection: the
@@ -162,7 +197,7 @@ pub async fn detect_facts(node: &Node, connector: &dyn Connector, o: &RunOptions
     let t = connector.connect(node, &o.user, &o.ssh).await?;
     let r = probe(t.as_ref(), &o.user, o.probe_timeout).await;
     t.close().await;
-    r
+    r.map(|(f, _)| f)
 }
 
 /// Connects `m` (as the user its first phase needs) and finds its OS: the inventory's when
@@ -175,26 +210,37 @@ pub(crate) async fn connect(
 ) -> Result<Connected, (Member, ConnectError, u32)> {
     let conns = Arc::new(Conns::new(m.node.clone(), m.service.connector(&m.node)));
     let bootstraps = m.spec.has_phase(BOOTSTRAP) && phases.iter().any(|p| p == BOOTSTRAP);
-    let user = user_for(&m.node, bootstraps, &o);
+    let user = user_for(&m, bootstraps, &o);
     let identified = async {
         let transport = conns.get(&user, &o, &handshakes).await?;
         match (&m.node.os, o.os_detect) {
-            (Some(os), _) => Ok(os.clone()),
+            (Some(os), _) => Ok(Facts::from_os(os.clone())),
             (None, false) => Err(ConnectError::OsUnknown),
-            (None, true) => probe(transport.as_ref().as_ref(), &user, o.probe_timeout).await.map(|f| f.os),
+            (None, true) => {
+                // Facts known from an earlier run: no probe; the first phase checks them.
+                if let Some(cached) = facts_cache::load(&o.controller_state, &m.node, &user.username)
+                    && let Ok(f) = parse_probe(&cached)
+                {
+                    conns.set_guard(Arc::from(cached));
+                    return Ok(f);
+                }
+                let (f, out) = probe(transport.as_ref().as_ref(), &user, o.probe_timeout).await?;
+                facts_cache::store(&o.controller_state, &m.node, &user.username, &facts_part(&out));
+                Ok(f)
+            }
         }
     };
-    let os = match identified.await {
-        Ok(os) => os,
+    let mut facts = match identified.await {
+        Ok(f) => f,
         Err(e) => {
             conns.close().await;
             return Err((m, e, conns.take_retries()));
         }
     };
-    let os = match m.spec.packager() {
-        Some(p) => os.with_packager(p),
-        None => os,
-    };
-    let target = Target { node: m.node.clone(), os, roles: m.spec.roles().clone() };
+    if let Some(p) = m.spec.packager() {
+        facts.os = facts.os.clone().with_packager(p);
+    }
+    let target =
+        Target { node: m.node.clone(), os: facts.os.clone(), roles: m.spec.roles().clone(), facts: Arc::new(facts) };
     Ok(Connected { member: m, target, conns })
 }

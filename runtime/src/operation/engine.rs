@@ -9,12 +9,13 @@
 use super::Event;
 use super::batch::group_run;
 use super::connect::{Connected, connect, user_for};
+use super::dependents::Reads;
 use super::members::Member;
 use super::node_run::{Job, NodeOutcome};
 use super::options::RunOptions;
 use crate::compute::ComputeService;
 use crate::node::Node;
-use crate::plan::{AdminInfo, World};
+use crate::plan::{AdminInfo, Unreachable, World};
 use crate::report::{NodeResult, Report};
 use crate::spec::PhaseMeta;
 use crate::spec::SETTINGS;
@@ -67,37 +68,14 @@ pub(crate) async fn run(
     let started = Instant::now();
     let mut report = Report::new(operation);
     let o = Arc::new(o);
-    let limits = Limits {
-        global: Arc::new(Semaphore::new(o.concurrency.max(1))),
-        handshakes: Arc::new(Semaphore::new(o.handshake_concurrency.max(1))),
-    };
+    let limits = limits_of(&o);
     let deadline = o.deadline.map(|d| (Instant::now() + d, d));
-    let connected = connect_all(members, &phases, &o, &limits, &tx, &mut report).await;
-    let mut world = world_of(&connected, &o);
-    let mut failed: HashSet<String> = HashSet::new();
-    for phase in &phases {
-        if let Some(why) = stop_reason(&o, deadline) {
-            report.interrupted = Some(format!("{why} before phase {phase}"));
-            break;
-        }
-        let live: Vec<&Connected> = connected.iter().filter(|c| !failed.contains(&c.target.node.id)).collect();
-        let rc = RunCtx { o: &o, limits: &limits, tx: &tx, deadline };
-        let Some(outcome) = run_phase(phase, &live, &mut world, &rc).await else { continue };
-        failed.extend(
-            outcome.results.iter().filter(|r| r.is_failed()).filter_map(|r| {
-                connected.iter().find(|c| c.target.node.name == r.node).map(|c| c.target.node.id.clone())
-            }),
-        );
-        if let Some(hook) = &o.post_phase {
-            (hook.0)(phase, &outcome.results);
-        }
-        report.phases.push(phase.clone());
-        report.results.extend(outcome.results);
-        let _ = tx.send(Event::PhaseFinished { phase: phase.clone() });
-        if outcome.stop {
-            break;
-        }
-    }
+    let (connected, unreachable) = connect_all(members, &phases, &o, &limits, &tx, &mut report).await;
+    let mut world = world_of(&connected, unreachable, &o);
+    let mut reads = Reads::default();
+    let rc = RunCtx { o: &o, limits: &limits, tx: &tx, deadline };
+    run_phases(&phases, &connected, &mut world, &rc, &mut reads, &mut report).await;
+    super::dependents::finish(&mut report, &connected, &world, &mut reads, &o, &tx).await;
     for c in &connected {
         c.conns.close().await;
     }
@@ -106,7 +84,74 @@ pub(crate) async fn run(
     report
 }
 
-/// Connects every member within the handshake limit; failures become `connect` results.
+fn limits_of(o: &RunOptions) -> Limits {
+    Limits {
+        global: Arc::new(Semaphore::new(o.concurrency.max(1))),
+        handshakes: Arc::new(Semaphore::new(o.handshake_concurrency.max(1))),
+    }
+}
+
+/// Runs `phases` over already connected members, each phase a barrier; failed nodes leave the
+/// run; an interrupt, the deadline or a failure beyond the phase's tolerance stops it.
+async fn run_phases(
+    phases: &[String],
+    connected: &[Connected],
+    world: &mut World,
+    rc: &RunCtx<'_>,
+    reads: &mut Reads,
+    report: &mut Report,
+) {
+    let mut failed: HashSet<String> = HashSet::new();
+    let ids: HashMap<&str, &str> =
+        connected.iter().map(|c| (c.target.node.name.as_str(), c.target.node.id.as_str())).collect();
+    for phase in phases {
+        if let Some(why) = stop_reason(rc.o, rc.deadline) {
+            report.interrupted = Some(format!("{why} before phase {phase}"));
+            break;
+        }
+        let live: Vec<&Connected> = connected.iter().filter(|c| !failed.contains(&c.target.node.id)).collect();
+        let outcome = run_phase(phase, &live, world, rc, reads).await;
+        if phase == SETTINGS {
+            let failed_names: HashSet<&str> = outcome
+                .as_ref()
+                .map(|o| o.results.iter().filter(|r| r.is_failed()).map(|r| r.node.as_str()).collect())
+                .unwrap_or_default();
+            let ran = live.iter().filter(|c| !failed_names.contains(c.target.node.name.as_str()));
+            world.settings_ran.extend(ran.map(|c| c.target.node.id.clone()));
+        }
+        let Some(outcome) = outcome else { continue };
+        let failed_now = outcome.results.iter().filter(|r| r.is_failed());
+        failed.extend(failed_now.filter_map(|r| ids.get(r.node.as_str()).map(|id| (*id).to_string())));
+        if let Some(hook) = &rc.o.post_phase {
+            (hook.0)(phase, &outcome.results);
+        }
+        report.phases.push(phase.clone());
+        report.results.extend(outcome.results);
+        let _ = rc.tx.send(Event::PhaseFinished { phase: phase.clone() });
+        if outcome.stop {
+            break;
+        }
+    }
+}
+
+/// Runs `phases` on members that are connected already (dependents run in the same operation).
+pub(crate) async fn run_more(
+    members: &[Connected],
+    phases: Vec<String>,
+    mut world: World,
+    o: &Arc<RunOptions>,
+    tx: &mpsc::UnboundedSender<Event>,
+) -> Report {
+    let mut report = Report::new("dependents");
+    let limits = limits_of(o);
+    let deadline = o.deadline.map(|d| (Instant::now() + d, d));
+    let rc = RunCtx { o, limits: &limits, tx, deadline };
+    run_phases(&phases, members, &mut world, &rc, &mut Reads::default(), &mut report).await;
+    report
+}
+
+/// Connects every member within the handshake limit; failures become `connect` results and
+/// unreachable nodes of the world.
 async fn connect_all(
     members: Vec<Member>,
     phases: &[String],
@@ -114,7 +159,8 @@ async fn connect_all(
     limits: &Limits,
     tx: &mpsc::UnboundedSender<Event>,
     report: &mut Report,
-) -> Vec<Connected> {
+) -> (Vec<Connected>, Vec<Unreachable>) {
+    let mut unreachable = Vec::new();
     let mut set = JoinSet::new();
     let mut names = HashMap::new();
     for m in members {
@@ -132,6 +178,11 @@ async fn connect_all(
                 continue;
             }
             Ok((_, Err((m, e, retries)))) => {
+                unreachable.push(Unreachable {
+                    node: m.node.clone(),
+                    roles: m.spec.roles().clone(),
+                    why: e.to_string(),
+                });
                 let mut r = NodeResult::failed(&m.node, "connect", e, std::time::Duration::ZERO);
                 r.retries = retries;
                 r
@@ -151,12 +202,15 @@ async fn connect_all(
         report.results.push(failure);
     }
     connected.sort_by(|a, b| a.target.node.name.cmp(&b.target.node.name));
-    connected
+    (connected, unreachable)
 }
 
-/// What plans can read: every connected member, and the admin user.
-fn world_of(connected: &[Connected], o: &RunOptions) -> World {
+/// What plans can read: every connected member, the unreachable ones, the environment and the
+/// admin user.
+fn world_of(connected: &[Connected], unreachable: Vec<Unreachable>, o: &RunOptions) -> World {
     let mut world = World::new(connected.iter().map(|c| c.target.clone()).collect());
+    world.unreachable = unreachable;
+    world.environment = o.environment.clone();
     world.admin = Some(AdminInfo {
         username: o.user.username.clone(),
         public_key: o
@@ -171,7 +225,13 @@ fn world_of(connected: &[Connected], o: &RunOptions) -> World {
 /// Runs `phase` on the members that have it (targets; every member for `settings`): groups
 /// side by side, each group's batches one after another. Publishes settings and records flags
 /// into `world`. `None` when no member has the phase.
-async fn run_phase(phase: &str, connected: &[&Connected], world: &mut World, rc: &RunCtx<'_>) -> Option<PhaseOutcome> {
+async fn run_phase(
+    phase: &str,
+    connected: &[&Connected],
+    world: &mut World,
+    rc: &RunCtx<'_>,
+    reads: &mut Reads,
+) -> Option<PhaseOutcome> {
     let (o, limits, tx) = (rc.o, rc.limits, rc.tx);
     let mut by_group: BTreeMap<&str, Vec<&Connected>> = BTreeMap::new();
     for c in
@@ -201,7 +261,10 @@ async fn run_phase(phase: &str, connected: &[&Connected], world: &mut World, rc:
                             fns: c.member.spec.phase_fns(phase).to_vec(),
                             conns: c.conns.clone(),
                             // Settings runs before bootstrap, so it logs in as bootstrap will.
-                            user: user_for(&c.target.node, meta.image_credentials || phase == SETTINGS, o),
+                            user: user_for(&c.member, meta.image_credentials || phase == SETTINGS, o),
+                            // Nodes that only provide settings to others change nothing.
+                            check: o.check || !c.member.target,
+                            packager: c.member.spec.packager(),
                         };
                         (job, c.member.service.clone())
                     })
@@ -228,6 +291,7 @@ async fn run_phase(phase: &str, connected: &[&Connected], world: &mut World, rc:
         stop |= g.stop;
         for (node, service, out) in g.outs {
             record(world, &node, &service, g.flag.as_deref(), &out, o).await;
+            reads.add(&node.group, &out.reads);
             results.push(out.result);
         }
         results.extend(g.not_run);
@@ -248,6 +312,15 @@ async fn record(
 ) {
     for (facility, value) in &out.published {
         world.publish(&node.id, facility, value.clone());
+    }
+    for (name, value) in &out.values {
+        world.capture(&node.id, name, value.clone());
+    }
+    if let Some(f) = &out.facts
+        && let Some(t) = world.targets.iter_mut().find(|t| t.node.id == node.id)
+    {
+        t.os = f.os.clone();
+        t.facts = f.clone();
     }
     let (Some(f), false, false) = (flag, out.result.is_failed(), o.check) else { return };
     if let Err(e) = service.set_flag(node, f).await {
@@ -334,7 +407,7 @@ async fn run_batches(
                     let Some((node, _)) = nodes.get(&e.id()) else { continue };
                     let error = format!("the node's task panicked: {e}");
                     let result = NodeResult::failed(node, &ctx.phase, error, Default::default());
-                    (e.id(), NodeOutcome { result, published: BTreeMap::new() })
+                    (e.id(), NodeOutcome::of(result, None))
                 }
             };
             let Some((node, service)) = nodes.remove(&id) else { continue };

@@ -40,36 +40,75 @@ impl Member {
     }
 }
 
-/// The running nodes of `nodes` that belong to one of `groups` (the first that contains each),
-/// as members provided by `service`.
+/// The running nodes of `nodes` that belong to `groups`, as members provided by `service`. A
+/// node in several groups is one member whose spec merges theirs, in `groups` order (see
+/// [`EffectiveSpec::merged`]); its group is the first of them.
 pub fn members(nodes: &[Node], groups: &[GroupSpec], service: &Arc<dyn ComputeService>, target: bool) -> Vec<Member> {
     let specs: Vec<Arc<EffectiveSpec>> = groups.iter().map(|g| Arc::new(g.server().effective())).collect();
     let mut out = Vec::new();
     for n in nodes.iter().filter(|n| n.running) {
-        if let Some((g, spec)) = groups.iter().zip(&specs).find(|(g, _)| g.contains(n)) {
-            out.push(Member {
-                node: n.clone(),
-                group: g.clone(),
-                spec: spec.clone(),
-                service: service.clone(),
-                target,
-            });
-        }
+        let mut of = groups.iter().zip(&specs).filter(|(g, _)| g.contains(n));
+        let Some((g, first)) = of.next() else { continue };
+        let spec = of.fold(first.clone(), |acc, (_, s)| Arc::new(acc.merged(s)));
+        out.push(Member { node: n.clone(), group: g.clone(), spec, service: service.clone(), target });
     }
     out
 }
 
-/// `targets` plus the members of `consider` found in `nodes` that are not targets already.
-pub fn with_considered(
+/// Groups and the compute service their nodes come from. An operation may span several
+/// (Pallet's hybrid provider): each group's nodes come from its own service, relationships span
+/// them all.
+#[derive(Clone)]
+pub struct Placement {
+    /// The service.
+    pub service: Arc<dyn ComputeService>,
+    /// Its groups in this operation.
+    pub groups: Vec<GroupSpec>,
+}
+
+impl Placement {
+    /// `groups` on `service`.
+    pub fn new(service: Arc<dyn ComputeService>, groups: Vec<GroupSpec>) -> Placement {
+        Placement { service, groups }
+    }
+
+    /// The group names, comma-separated.
+    pub fn names(&self) -> String {
+        self.groups.iter().map(GroupSpec::name).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The running members of this placement's groups on its service.
+    ///
+    /// # Errors
+    /// [`super::OperationError::Compute`] when the service cannot list its nodes.
+    pub async fn members(&self, target: bool) -> Result<Vec<Member>, super::OperationError> {
+        if self.groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let nodes = self.service.nodes().await.map_err(|source| super::OperationError::Compute {
+            groups: self.names(),
+            step: "listing nodes",
+            service: self.service.name().to_string(),
+            source,
+        })?;
+        Ok(members(&nodes, &self.groups, &self.service, target))
+    }
+}
+
+/// The members of `consider` (all placements) that are not in `targets` already, appended.
+///
+/// # Errors
+/// As [`Placement::members`].
+pub async fn add_considered(
     mut targets: Vec<Member>,
-    nodes: &[Node],
-    consider: &[GroupSpec],
-    service: &Arc<dyn ComputeService>,
-) -> Vec<Member> {
-    let considered: Vec<Member> = members(nodes, consider, service, false)
-        .into_iter()
-        .filter(|c| !targets.iter().any(|t| t.node.id == c.node.id))
-        .collect();
-    targets.extend(considered);
-    targets
+    consider: &[Placement],
+) -> Result<Vec<Member>, super::OperationError> {
+    for p in consider {
+        for m in p.members(false).await? {
+            if !targets.iter().any(|t| t.node.id == m.node.id) {
+                targets.push(m);
+            }
+        }
+    }
+    Ok(targets)
 }

@@ -14,7 +14,9 @@
 
 mod batch;
 mod connect;
+mod dependents;
 mod engine;
+mod facts_cache;
 pub mod members;
 mod node_run;
 mod options;
@@ -29,8 +31,9 @@ use tokio::task::JoinHandle;
 
 pub use connect::{ConnectError, detect_facts};
 pub(crate) use engine::run;
+pub use facts_cache::GUARD_EXIT;
 pub use members::Member;
-pub use options::{PostPhaseFn, PostPhaseHook, RunOptions, StopFlag};
+pub use options::{PostPhaseFn, PostPhaseHook, RunOptions, StopFlag, default_controller_state};
 
 /// Progress of an operation.
 #[derive(Debug, Clone, PartialEq)]

@@ -41,8 +41,21 @@ pub struct RunOptions {
     /// Detect the OS of nodes whose OS is not known (default on); a node that carries its OS
     /// (e.g. `os = "debian-12"` in an inventory) is not probed. Off, every node must carry it.
     pub os_detect: bool,
-    /// Groups that only run `settings`, so the targets' plans can read them.
+    /// Groups that only run `settings` (in check mode: it changes nothing on their nodes), so
+    /// the targets' plans can read them; their plans are planned (not run) to learn which
+    /// groups they read. The command line puts every group the program defines here.
     pub consider_groups: Vec<GroupSpec>,
+    /// Also run, in the same operation, the default phases of consider-groups whose plans read
+    /// a group that changed (`--with-dependents`); without it they are reported as stale.
+    pub with_dependents: bool,
+    /// Variables plans read with `Plan::var` after host and group variables (Pallet's
+    /// `:environment`; the command line puts the configuration's `[environment]` over these).
+    pub environment: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Where the controller keeps what it learned between runs: nodes' facts (so they are not
+    /// probed again: one exec per node per phase from the second run) and what each group read
+    /// (for stale dependents). `None` (the library's default) keeps nothing; the command line
+    /// uses [`default_controller_state`].
+    pub controller_state: Option<std::path::PathBuf>,
     /// Check mode: report what would change, change nothing.
     pub check: bool,
     /// Where pallet keeps state on nodes (default `/var/lib/pallet`).
@@ -107,10 +120,21 @@ impl Default for RunOptions {
             connect_retry_delay: Duration::from_secs(1),
             os_detect: true,
             consider_groups: Vec::new(),
+            with_dependents: false,
+            environment: std::collections::BTreeMap::new(),
+            controller_state: None,
             check: false,
             state_dir: "/var/lib/pallet".to_string(),
             post_phase: None,
             stop: StopFlag::default(),
         }
     }
+}
+
+/// `$XDG_STATE_HOME/pallet`, else `$HOME/.local/state/pallet`.
+pub fn default_controller_state() -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state")))?;
+    Some(base.join("pallet"))
 }

@@ -28,6 +28,10 @@ pub struct RenderOptions {
     pub state_dir: String,
     /// Replace secret values by placeholders (dry runs).
     pub redact: bool,
+    /// The facts (probe output) the script is rendered for, when they come from the
+    /// controller's cache: the script first probes the node and, when it differs, prints the new
+    /// facts and exits with code 98 before any action runs.
+    pub guard: Option<std::sync::Arc<[u8]>>,
 }
 
 impl RenderOptions {
@@ -40,6 +44,21 @@ impl RenderOptions {
             check: false,
             state_dir: "/var/lib/pallet".to_string(),
             redact: false,
+            guard: None,
+        }
+    }
+}
+
+/// The start of a guarded script: the node's facts now, compared with the ones it was rendered
+/// for (from the payload); a difference prints them as a `facts` block and exits 98.
+fn guard(expected: &std::sync::Arc<[u8]>, cx: &RenderContext<'_>) -> Script {
+    let facts = crate::facts::facts_script();
+    let data = cx.data(expected.clone());
+    script! {
+        ( #facts; ) > $P_T/probe 2>/dev/null;
+        if ! #data | cmp -s - $P_T/probe {
+            p_emit facts 0 $P_T/probe 1048576;
+            exit 98;
         }
     }
 }
@@ -78,6 +97,8 @@ pub struct PhaseScript {
     pub actions: Vec<PlannedAction>,
     /// The nonce its records carry.
     pub nonce: String,
+    /// What goes after the script on stdin (file content, archives).
+    pub payload: super::Payload,
 }
 
 /// An action that cannot be rendered for the node.
@@ -131,6 +152,7 @@ fn prologue(o: &RenderOptions, os: &Os, count: usize) -> Script {
         P_N=#nonce;
         P_CHECK=#check;
         P_STATE=#state;
+        P_DATA=${1:-};
         umask 022;
         P_T=$(mktemp -d ${TMPDIR:-/tmp}/pallet.XXXXXXXX) || { echo "pallet: cannot create a temporary directory" >&2; exit 70; }
         trap "rm -rf \"$P_T\"" EXIT;
@@ -139,9 +161,19 @@ fn prologue(o: &RenderOptions, os: &Os, count: usize) -> Script {
         trap "exit 143" TERM;
         fn p_changed() { : > $P_T/changed; }
         fn p_checking() { [ $P_CHECK = 1 ]; }
-        fn p_flag() { : > $P_T/flag.$1; }
-        fn p_flagged() { [ -e $P_T/flag.$1 ]; }
+        /// Flags (`flag_on_changed`) stay pending on the node until a phase in which an action
+        /// conditioned on them (`if_flag`) ran ends: a failed run leaves them pending.
+        fn p_flag() {
+            sh!("case \"$1\" in ''|.*|*[!A-Za-z0-9_.-]*) echo \"pallet: invalid flag name\" >&2; return 1;; esac");
+            : > $P_T/flag.$1;
+            if ! p_checking { mkdir -p $P_STATE/pending && : > $P_STATE/pending/$1; }
+        }
+        fn p_flagged() { [ -e $P_T/flag.$1 ] || [ -e $P_STATE/pending/$1 ]; }
+        fn p_handled() { : > $P_T/handled.$1; }
         fn p_retried() { echo >> $P_T/retries; }
+        fn p_value() { mkdir -p $P_T/values; cp -- $2 $P_T/values/$1; if [ $3 = 1 ] { : > $P_T/values/$1.secret; } }
+        /// p_data OFFSET LENGTH: bytes of the payload that came after this script, streamed.
+        fn p_data() { tail -c +$(($1 + 1)) $P_DATA | head -c $2; }
         /// p_emit KIND INDEX FILE LIMIT: the last LIMIT bytes of FILE as a block framed by length.
         fn p_emit() {
             tail -c $4 $3 > $P_T/emit;
@@ -157,6 +189,10 @@ fn prologue(o: &RenderOptions, os: &Os, count: usize) -> Script {
             if [ -e $P_T/retries ] { p_retries=$(wc -l < $P_T/retries | tr -d " "); }
             rm -f $P_T/changed $P_T/retries;
             if [ -s $P_T/out ] { p_emit out $1 $P_T/out 1048576; }
+            if [ -d $P_T/values ] {
+                sh!("for p_v in \"$P_T\"/values/*; do case \"$p_v\" in *.secret) continue;; esac; p_vs=0; [ -e \"$p_v.secret\" ] && p_vs=1; p_emit \"value ${p_v##*/} $p_vs\" \"$1\" \"$p_v\" 16777216; done");
+                rm -rf $P_T/values;
+            }
             if [ -s $P_T/err ] { p_emit stderr $1 $P_T/err 4000; }
             printf "%s %s %s %s %s\\n" $P_N $1 $p_st $p_rc $p_retries;
             [ $p_rc -eq 0 ];
@@ -169,6 +205,10 @@ fn epilogue() -> Script {
         for p_f in $P_T/flag.* {
             if [ -e $p_f ] { printf "%s flag %s\\n" $P_N ${p_f # #*/flag.}; }
         }
+        /// Every action ran: the flags whose conditioned actions ran are handled.
+        for p_f in $P_T/handled.* {
+            if [ -e $p_f ] && ! p_checking { rm -f $P_STATE/pending/${p_f # #*/handled.}; }
+        }
         printf "%s done\\n" $P_N;
         exit 0;
     }
@@ -179,11 +219,15 @@ fn epilogue() -> Script {
 /// # Errors
 /// The first action that cannot be rendered for this OS (before anything runs).
 pub fn render_phase(actions: &[Box<dyn Action>], os: &Os, o: &RenderOptions) -> Result<PhaseScript, PhaseRenderError> {
-    let cx = RenderContext { os, redact: o.redact };
+    let payload = std::cell::RefCell::new(super::Payload::default());
+    let cx = RenderContext { os, redact: o.redact, payload: &payload };
     let (merged, rest) = arrange(actions, os);
     let ordered: Vec<&dyn Action> = merged.iter().map(|m| m.as_ref() as &dyn Action).chain(rest).collect();
     let mut planned = Vec::new();
     let mut body = prologue(o, os, ordered.len());
+    if let Some(expected) = &o.guard {
+        body.push(&guard(expected, &cx));
+    }
     for (i, a) in ordered.iter().enumerate() {
         let index = i + 1;
         let description = a.describe();
@@ -204,7 +248,7 @@ pub fn render_phase(actions: &[Box<dyn Action>], os: &Os, o: &RenderOptions) -> 
         description: "phase script".into(),
         error: e.into(),
     })?;
-    Ok(PhaseScript { text, actions: planned, nonce: o.nonce.clone() })
+    Ok(PhaseScript { text, actions: planned, nonce: o.nonce.clone(), payload: payload.into_inner() })
 }
 
 /// The dry-run text of a phase: one line per action, then (with `scripts`) the script with

@@ -8,6 +8,10 @@
 //! ```text
 //! <nonce> out <index> <length>        then exactly <length> bytes: the action's stdout, then \n
 //! <nonce> stderr <index> <length>     then exactly <length> bytes: the tail of its stderr, then \n
+//! <nonce> facts 0 <length>           then exactly <length> bytes: the node's facts, when they
+//!                                     differ from the cached ones the script was rendered for
+//! <nonce> value <name> <secret 0|1> <index> <length>
+//!                                     then exactly <length> bytes: a value the action captured
 //! <nonce> <index> ok|changed|failed <exit code> <retries>
 //! <nonce> flag <name>                 (flags set during the phase, at the end)
 //! <nonce> done                        (the script reached its end)
@@ -46,6 +50,20 @@ pub enum Event {
         /// How many times it retried.
         retries: u32,
     },
+    /// The node's facts, when they differ from the ones the script was rendered for (the script
+    /// then exits with code 98 before any action).
+    Facts(Vec<u8>),
+    /// A value an action captured on the node.
+    Value {
+        /// 1-based index of the action.
+        index: usize,
+        /// The value's name.
+        name: String,
+        /// Is it a secret?
+        secret: bool,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
     /// A flag set during the phase.
     Flag(String),
     /// The script ran to its end.
@@ -54,12 +72,31 @@ pub enum Event {
     Stray(Vec<u8>),
 }
 
+/// What a framed block holds.
+enum BlockKind {
+    Out,
+    Stderr,
+    Facts,
+    Value { name: String, secret: bool },
+}
+
 /// A framed block being read.
 struct Block {
-    stderr: bool,
+    kind: BlockKind,
     index: usize,
     remaining: usize,
     text: Vec<u8>,
+}
+
+impl Block {
+    fn event(self) -> Event {
+        match self.kind {
+            BlockKind::Out => Event::Output { index: self.index, text: self.text },
+            BlockKind::Stderr => Event::Stderr { index: self.index, text: self.text },
+            BlockKind::Facts => Event::Facts(self.text),
+            BlockKind::Value { name, secret } => Event::Value { index: self.index, name, secret, bytes: self.text },
+        }
+    }
 }
 
 /// An incremental parser of a phase script's stdout: feed it bytes as they arrive.
@@ -90,11 +127,7 @@ impl RecordParser {
                     return events;
                 }
                 if let Some(b) = self.block.take() {
-                    events.push(if b.stderr {
-                        Event::Stderr { index: b.index, text: b.text }
-                    } else {
-                        Event::Output { index: b.index, text: b.text }
-                    });
+                    events.push(b.event());
                 }
                 self.skip_newline = true;
             }
@@ -122,11 +155,7 @@ impl RecordParser {
     pub fn finish(mut self) -> Vec<Event> {
         let mut events = Vec::new();
         if let Some(b) = self.block.take() {
-            events.push(if b.stderr {
-                Event::Stderr { index: b.index, text: b.text }
-            } else {
-                Event::Output { index: b.index, text: b.text }
-            });
+            events.push(b.event());
         }
         if !self.partial.is_empty() {
             let line = std::mem::take(&mut self.partial);
@@ -147,9 +176,21 @@ impl RecordParser {
         match words.as_slice() {
             ["done"] => events.push(Event::Done),
             ["flag", name] => events.push(Event::Flag((*name).to_string())),
-            [kind @ ("out" | "stderr"), i, len] => match (i.parse(), len.parse()) {
+            [kind @ ("out" | "stderr" | "facts"), i, len] => match (i.parse(), len.parse()) {
                 (Ok(index), Ok(remaining)) => {
-                    self.block = Some(Block { stderr: *kind == "stderr", index, remaining, text: Vec::new() });
+                    let kind = match *kind {
+                        "stderr" => BlockKind::Stderr,
+                        "facts" => BlockKind::Facts,
+                        _ => BlockKind::Out,
+                    };
+                    self.block = Some(Block { kind, index, remaining, text: Vec::new() });
+                }
+                _ => events.push(Event::Stray(line.to_vec())),
+            },
+            ["value", name, secret, i, len] => match (i.parse(), len.parse()) {
+                (Ok(index), Ok(remaining)) => {
+                    let kind = BlockKind::Value { name: (*name).to_string(), secret: *secret == "1" };
+                    self.block = Some(Block { kind, index, remaining, text: Vec::new() });
                 }
                 _ => events.push(Event::Stray(line.to_vec())),
             },

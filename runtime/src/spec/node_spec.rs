@@ -33,6 +33,9 @@ pub struct Image {
     pub image_id: Option<String>,
     /// The user the image lets in before bootstrap (the `bootstrap` phase runs as this user).
     pub login_user: Option<String>,
+    /// The private key of the image's login user (default: the admin user's key, which the
+    /// compute service authorizes for that user when it creates the node).
+    pub login_key: Option<std::path::PathBuf>,
 }
 
 /// Preference among machine types that satisfy the minimums.
@@ -112,6 +115,12 @@ impl NodeSpec {
         self
     }
 
+    /// Sets the private key of the image's login user (default: the admin user's key).
+    pub fn login_key(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.image.login_key = Some(path.into());
+        self
+    }
+
     /// Sets the minimum cores.
     pub fn min_cores(mut self, n: u32) -> Self {
         self.hardware.min_cores = Some(n);
@@ -178,6 +187,7 @@ impl NodeSpec {
                 os_version_matches: pick(&self.image.os_version_matches, &over.image.os_version_matches),
                 image_id: pick(&self.image.image_id, &over.image.image_id),
                 login_user: pick(&self.image.login_user, &over.image.login_user),
+                login_key: pick(&self.image.login_key, &over.image.login_key),
             },
             hardware: Hardware {
                 min_cores: pick(&self.hardware.min_cores, &over.hardware.min_cores),

@@ -174,6 +174,16 @@ pub struct EffectiveSpec {
 }
 
 impl EffectiveSpec {
+    /// This spec and `other` as one, for a node that belongs to both groups (Pallet merges the
+    /// specs of every group a node is in): each phase runs this spec's plan functions, then
+    /// `other`'s; roles are a union; metadata and node specs merge field by field, `other`
+    /// winning; default phases keep the first-seen order.
+    pub fn merged(&self, other: &EffectiveSpec) -> EffectiveSpec {
+        let mut spec = self.spec.clone();
+        spec.merge_in(&other.spec);
+        EffectiveSpec { spec }
+    }
+
     /// The plan functions of `phase` in run order (inherited first); empty when the phase is
     /// not defined.
     pub fn phase_fns(&self, phase: &str) -> &[PlanFn] {

@@ -1,15 +1,24 @@
 //! Script delivery, the same for every transport: the fixed bootstrap command that reads the
-//! script from stdin into a private temporary file and runs it, and the pump that feeds stdin
-//! and reads stdout and stderr.
+//! script, then its payload (file content: see `render::Payload`), from stdin into private
+//! temporary files (mode 0600, from `mktemp`) and runs the script with the payload's path as its
+//! first argument; and the pump that feeds stdin and reads stdout and stderr.
+//!
+//! Both files are removed when the script ends, however it ends, unless the bootstrap shell
+//! itself is killed (SIGKILL, the machine stopping): then they stay in `$TMPDIR` (`/tmp`),
+//! readable only by their owner.
 
 use super::{AdminUser, TransportError};
+use std::sync::Arc;
 use stevedore::quote::quote_str;
 
-/// The fixed remote command that runs a script of `len` bytes sent on stdin.
+/// The fixed remote command that runs a script of `len` bytes followed by `data_len` bytes of
+/// payload, both sent on stdin.
 ///
 /// # Errors
 /// [`TransportError::InvalidUser`] when `sudo_user` cannot be quoted (it holds a NUL byte).
-pub fn bootstrap_command(len: usize, user: &AdminUser) -> Result<String, TransportError> {
+pub fn bootstrap_command(len: usize, data_len: u64, user: &AdminUser) -> Result<String, TransportError> {
+    let data = data_len > 0;
+    let args = if data { "\"$f\" \"$d\"" } else { "\"$f\"" };
     let run = if user.uses_sudo() {
         let as_user = match &user.sudo_user {
             Some(u) => {
@@ -20,24 +29,35 @@ pub fn bootstrap_command(len: usize, user: &AdminUser) -> Result<String, Transpo
         };
         if user.sudo_password.is_some() {
             // The password line follows the script on stdin; sudo reads it, the script gets /dev/null.
-            format!("sudo -S -p '' {as_user}sh -c 'exec sh \"$1\" </dev/null' sh \"$f\"")
+            format!("sudo -S -p '' {as_user}sh -c 'exec sh \"$@\" </dev/null' sh {args}")
         } else {
-            format!("sudo -n {as_user}sh \"$f\" </dev/null")
+            format!("sudo -n {as_user}sh {args} </dev/null")
         }
     } else {
-        "sh \"$f\" </dev/null".to_string()
+        format!("sh {args} </dev/null")
     };
-    Ok(format!(
-        "f=$(mktemp \"${{TMPDIR:-/tmp}}/pallet.XXXXXXXX\") || exit 97; head -c {len} >\"$f\" || {{ rm -f \"$f\"; exit 97; }}; {run}; rc=$?; rm -f \"$f\"; exit $rc"
-    ))
+    let read_script = format!(
+        "f=$(mktemp \"${{TMPDIR:-/tmp}}/pallet.XXXXXXXX\") || exit 97; head -c {len} >\"$f\" || {{ rm -f \"$f\"; exit 97; }}; "
+    );
+    Ok(if data {
+        format!(
+            "{read_script}d=$(mktemp \"${{TMPDIR:-/tmp}}/pallet.XXXXXXXX\") || {{ rm -f \"$f\"; exit 97; }}; head -c {data_len} >\"$d\" || {{ rm -f \"$f\" \"$d\"; exit 97; }}; {run}; rc=$?; rm -f \"$f\" \"$d\"; exit $rc"
+        )
+    } else {
+        format!("{read_script}{run}; rc=$?; rm -f \"$f\"; exit $rc")
+    })
 }
 
-/// The stdin that goes with [`bootstrap_command`]: the script, then the sudo password line.
-pub fn bootstrap_stdin(script: &[u8], user: &AdminUser) -> Vec<u8> {
-    let mut v = script.to_vec();
+/// The stdin that goes with [`bootstrap_command`], as chunks written in order (nothing is
+/// copied): the script, the payload, then the sudo password line.
+pub fn bootstrap_stdin(script: &[u8], data: &[Arc<[u8]>], user: &AdminUser) -> Vec<Arc<[u8]>> {
+    let mut v: Vec<Arc<[u8]>> = Vec::with_capacity(data.len() + 2);
+    v.push(Arc::from(script));
+    v.extend(data.iter().cloned());
     if let (true, Some(p)) = (user.uses_sudo(), &user.sudo_password) {
-        v.extend_from_slice(p.expose().as_bytes());
-        v.push(b'\n');
+        let mut line = p.expose().as_bytes().to_vec();
+        line.push(b'\n');
+        v.push(Arc::from(line));
     }
     v
 }
@@ -48,7 +68,7 @@ pub async fn drive<W, O, E>(
     mut stdin: W,
     stdout: O,
     mut stderr: E,
-    input: Vec<u8>,
+    input: Vec<Arc<[u8]>>,
     on_stdout: &mut (dyn FnMut(&[u8]) + Send),
 ) -> std::io::Result<Vec<u8>>
 where
@@ -58,7 +78,11 @@ where
 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let writer = async move {
-        let _ = stdin.write_all(&input).await;
+        for chunk in &input {
+            if stdin.write_all(chunk).await.is_err() {
+                break;
+            }
+        }
         let _ = stdin.shutdown().await;
     };
     let mut err = Vec::new();
@@ -91,7 +115,7 @@ mod tests {
 
     #[test]
     fn bootstrap_variants() {
-        let cmd = |u: &AdminUser| bootstrap_command(10, u).unwrap();
+        let cmd = |u: &AdminUser| bootstrap_command(10, 0, u).unwrap();
         let plain = AdminUser::new("admin");
         assert!(cmd(&plain).contains("head -c 10 >\"$f\""));
         assert!(cmd(&plain).contains("sudo -n sh \"$f\" </dev/null"));
@@ -100,9 +124,14 @@ mod tests {
         let pw = AdminUser::new("admin").sudo_password(Secret::new("pa ss"));
         assert!(cmd(&pw).contains("sudo -S -p ''"));
         assert!(!cmd(&pw).contains("pa ss"), "the password is never on the command line");
-        assert_eq!(bootstrap_stdin(b"s", &pw), b"spa ss\n");
+        let chunks = bootstrap_stdin(b"s", &[Arc::from(&b"DATA"[..])], &pw);
+        assert_eq!(chunks.concat(), b"sDATApa ss\n");
+        let with_data = bootstrap_command(10, 4, &pw).unwrap();
+        assert!(
+            with_data.contains("head -c 4 >\"$d\"") && with_data.contains("sh \"$@\" </dev/null' sh \"$f\" \"$d\"")
+        );
         assert_eq!(format!("{:?}", Secret::new("x")), "Secret(***)");
         let bad = AdminUser::new("admin").sudo_user("a\0b");
-        assert!(matches!(bootstrap_command(1, &bad), Err(TransportError::InvalidUser(_))));
+        assert!(matches!(bootstrap_command(1, 0, &bad), Err(TransportError::InvalidUser(_))));
     }
 }

@@ -34,6 +34,7 @@ impl LocalTransport {
     pub async fn run_script(
         &self,
         script: &[u8],
+        data: &[std::sync::Arc<[u8]>],
         user: &AdminUser,
         on_stdout: &mut (dyn FnMut(&[u8]) + Send),
     ) -> Result<ExecOutcome, TransportError> {
@@ -42,7 +43,7 @@ impl LocalTransport {
         // cancelling the operation kills the whole group (the script and what it started).
         let mut child = tokio::process::Command::new("sh")
             .arg("-c")
-            .arg(bootstrap_command(script.len(), user)?)
+            .arg(bootstrap_command(script.len(), data.iter().map(|c| c.len() as u64).sum(), user)?)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -55,7 +56,8 @@ impl LocalTransport {
         let stdin = child.stdin.take().ok_or_else(missing)?;
         let stdout = child.stdout.take().ok_or_else(missing)?;
         let stderr = child.stderr.take().ok_or_else(missing)?;
-        let err = drive(stdin, stdout, stderr, bootstrap_stdin(script, user), on_stdout).await.map_err(spawn_err)?;
+        let err =
+            drive(stdin, stdout, stderr, bootstrap_stdin(script, data, user), on_stdout).await.map_err(spawn_err)?;
         let status = child.wait().await.map_err(spawn_err)?;
         // Finished on its own: what it started in the background (a daemon) stays.
         if let Some(g) = group.as_mut() {
@@ -86,10 +88,11 @@ impl Transport for LocalTransport {
     fn run<'a>(
         &'a self,
         script: &'a [u8],
+        data: &'a [std::sync::Arc<[u8]>],
         user: &'a AdminUser,
         on_stdout: &'a mut (dyn FnMut(&[u8]) + Send),
     ) -> BoxFuture<'a, Result<ExecOutcome, TransportError>> {
-        Box::pin(self.run_script(script, user, on_stdout))
+        Box::pin(self.run_script(script, data, user, on_stdout))
     }
 
     fn close(self: Box<Self>) -> BoxFuture<'static, ()> {

@@ -235,8 +235,8 @@ impl ConnectCause {
 
 /// A connection to one node that runs scripts. Open one with a [`Connector`].
 pub trait Transport: Send + Sync {
-    /// Runs `script` (delivered as [`delivery`] describes) as `user`, calling `on_stdout` with
-    /// each chunk of its stdout as it arrives.
+    /// Runs `script` with its payload `data` (delivered as [`delivery`] describes) as `user`,
+    /// calling `on_stdout` with each chunk of its stdout as it arrives.
     ///
     /// # Errors
     /// [`TransportError`] when the script could not be run or the connection broke; a script
@@ -244,6 +244,7 @@ pub trait Transport: Send + Sync {
     fn run<'a>(
         &'a self,
         script: &'a [u8],
+        data: &'a [std::sync::Arc<[u8]>],
         user: &'a AdminUser,
         on_stdout: &'a mut (dyn FnMut(&[u8]) + Send),
     ) -> BoxFuture<'a, Result<ExecOutcome, TransportError>>;

@@ -55,9 +55,13 @@ impl Default for SshOptions {
     }
 }
 
-/// `/tmp/pallet-<uid>`, created with mode 0700.
+/// `$PALLET_CONTROL_DIR` when set, else `/tmp/pallet-<uid>`; created with mode 0700 (private to
+/// the user). Kept masters are recorded under it, in `kept/`.
 pub fn default_control_dir() -> PathBuf {
-    // SAFETY-free: read the uid from /proc/self rather than libc.
+    if let Some(d) = std::env::var_os("PALLET_CONTROL_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    // Read the uid from /proc/self rather than libc.
     let uid = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -213,13 +217,14 @@ impl SshTransport {
     pub async fn run_script(
         &self,
         script: &[u8],
+        data: &[std::sync::Arc<[u8]>],
         user: &AdminUser,
         on_stdout: &mut (dyn FnMut(&[u8]) + Send),
     ) -> Result<ExecOutcome, TransportError> {
         let lost = |message: String| TransportError::Lost { target: self.target.clone(), message };
         let mut child = self
             .session
-            .raw_command(bootstrap_command(script.len(), user)?)
+            .raw_command(bootstrap_command(script.len(), data.iter().map(|c| c.len() as u64).sum(), user)?)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -230,7 +235,7 @@ impl SshTransport {
         let stdin = child.stdin().take().ok_or_else(missing)?;
         let stdout = child.stdout().take().ok_or_else(missing)?;
         let stderr = child.stderr().take().ok_or_else(missing)?;
-        let err = drive(stdin, stdout, stderr, bootstrap_stdin(script, user), on_stdout)
+        let err = drive(stdin, stdout, stderr, bootstrap_stdin(script, data, user), on_stdout)
             .await
             .map_err(|e| lost(e.to_string()))?;
         match child.wait().await {
@@ -270,10 +275,11 @@ impl Transport for SshTransport {
     fn run<'a>(
         &'a self,
         script: &'a [u8],
+        data: &'a [std::sync::Arc<[u8]>],
         user: &'a AdminUser,
         on_stdout: &'a mut (dyn FnMut(&[u8]) + Send),
     ) -> BoxFuture<'a, Result<ExecOutcome, TransportError>> {
-        Box::pin(self.run_script(script, user, on_stdout))
+        Box::pin(self.run_script(script, data, user, on_stdout))
     }
 
     fn close(self: Box<Self>) -> BoxFuture<'static, ()> {

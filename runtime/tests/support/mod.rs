@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use pallet_runtime::action::Action;
-use pallet_runtime::render::{Event, RecordParser, RenderOptions, render_phase};
+use pallet_runtime::render::{Event, Payload, RecordParser, RenderOptions, render_phase};
 use std::path::Path;
 use std::process::Command;
 use stevedore::Os;
@@ -14,6 +14,7 @@ pub struct Run {
     pub stderr: Vec<(usize, String)>,
     pub output: Vec<String>,
     pub stray: Vec<String>,
+    pub values: Vec<(String, String)>,
     pub flags: Vec<String>,
     pub done: bool,
     pub exit: i32,
@@ -33,21 +34,39 @@ impl Run {
     }
 }
 
-/// Runs `text` with `sh`, optionally chrooted into `root` (in a private mount namespace with
-/// /proc mounted), and parses the records.
-pub fn run_script(text: &[u8], nonce: &str, root: Option<&Path>) -> Run {
+/// Runs `text` with `sh` and its payload (as the transports deliver it: the payload's file as the
+/// first argument), optionally chrooted into `root` (in a private mount namespace with /proc
+/// mounted), and parses the records.
+pub fn run_script(text: &[u8], payload: &Payload, nonce: &str, root: Option<&Path>) -> Run {
+    run_script_with("sh", text, payload, nonce, root)
+}
+
+/// As [`run_script`], with `shell` (`dash`, `bash`, `busybox sh`...) instead of `sh`.
+pub fn run_script_with(shell: &str, text: &[u8], payload: &Payload, nonce: &str, root: Option<&Path>) -> Run {
     let dir = tempfile_dir("phase");
     let script = dir.join("phase.sh");
+    let data: Vec<u8> = payload.chunks().concat();
     let out = match root {
         None => {
             std::fs::write(&script, text).unwrap();
-            Command::new("sh").arg(&script).stdin(std::process::Stdio::null()).output().unwrap()
+            std::fs::write(dir.join("phase.data"), &data).unwrap();
+            let mut words = shell.split_whitespace();
+            Command::new(words.next().unwrap())
+                .args(words)
+                .arg(&script)
+                .arg(dir.join("phase.data"))
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap()
         }
         Some(r) => {
             let inside = r.join("tmp/pallet-phase.sh");
             std::fs::write(&inside, text).unwrap();
-            let cmd =
-                format!("mount -t proc proc {r}/proc && exec chroot {r} /bin/sh /tmp/pallet-phase.sh", r = r.display());
+            std::fs::write(r.join("tmp/pallet-phase.data"), &data).unwrap();
+            let cmd = format!(
+                "mount -t proc proc {r}/proc && exec chroot {r} /bin/sh /tmp/pallet-phase.sh /tmp/pallet-phase.data",
+                r = r.display()
+            );
             Command::new("unshare")
                 .args(["-m", "--propagation", "private", "sh", "-c", &cmd])
                 .stdin(std::process::Stdio::null())
@@ -55,6 +74,7 @@ pub fn run_script(text: &[u8], nonce: &str, root: Option<&Path>) -> Run {
                 .unwrap()
         }
     };
+    let _ = std::fs::remove_dir_all(&dir);
     parse_output(&out, nonce)
 }
 
@@ -68,6 +88,7 @@ pub fn parse_output(out: &std::process::Output, nonce: &str) -> Run {
         stderr: vec![],
         output: vec![],
         stray: vec![],
+        values: vec![],
         flags: vec![],
         done: false,
         exit: out.status.code().unwrap_or(-1),
@@ -80,6 +101,8 @@ pub fn parse_output(out: &std::process::Output, nonce: &str) -> Run {
             Event::Stray(l) => run.stray.push(String::from_utf8_lossy(&l).into_owned()),
             Event::Flag(f) => run.flags.push(f),
             Event::Done => run.done = true,
+            Event::Facts(_) => {}
+            Event::Value { name, bytes, .. } => run.values.push((name, String::from_utf8_lossy(&bytes).into_owned())),
         }
     }
     if !out.stderr.is_empty() {
@@ -95,7 +118,7 @@ pub fn run_actions(actions: &[Box<dyn Action>], os: &Os, state: &str, check: boo
     o.check = check;
     let phase = render_phase(actions, os, &o).unwrap_or_else(|e| panic!("render: {e}"));
     pallet_testkit::gate::assert_passes(&phase.text);
-    run_script(&phase.text, &phase.nonce, root)
+    run_script(&phase.text, &phase.payload, &phase.nonce, root)
 }
 
 /// A fresh empty directory under the system temp dir.
