@@ -342,14 +342,16 @@ impl PodmanTransport {
     async fn exec(
         &self,
         script: &[u8],
+        data: &[Arc<[u8]>],
         user: &AdminUser,
         on_stdout: &mut (dyn FnMut(&[u8]) + Send),
     ) -> Result<ExecOutcome, TransportError> {
         let spawn_err =
             |e: std::io::Error| TransportError::Spawn { what: "podman exec".into(), message: e.to_string() };
+        let data_len: u64 = data.iter().map(|d| d.len() as u64).sum();
         let mut child = tokio::process::Command::new("podman")
             .args(["--runtime", "runc", "exec", "-i", "--user", &user.username, &self.container, "sh", "-c"])
-            .arg(bootstrap_command(script.len(), user)?)
+            .arg(bootstrap_command(script.len(), data_len, user)?)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -360,7 +362,8 @@ impl PodmanTransport {
         let stdin = child.stdin.take().ok_or_else(missing)?;
         let stdout = child.stdout.take().ok_or_else(missing)?;
         let stderr = child.stderr.take().ok_or_else(missing)?;
-        let err = drive(stdin, stdout, stderr, bootstrap_stdin(script, user), on_stdout).await.map_err(spawn_err)?;
+        let input = bootstrap_stdin(script, data, user);
+        let err = drive(stdin, stdout, stderr, input, on_stdout).await.map_err(spawn_err)?;
         let status = child.wait().await.map_err(spawn_err)?;
         Ok(ExecOutcome { exit_code: status.code(), stderr: err })
     }
@@ -370,10 +373,11 @@ impl Transport for PodmanTransport {
     fn run<'a>(
         &'a self,
         script: &'a [u8],
+        data: &'a [Arc<[u8]>],
         user: &'a AdminUser,
         on_stdout: &'a mut (dyn FnMut(&[u8]) + Send),
     ) -> BoxFuture<'a, Result<ExecOutcome, TransportError>> {
-        Box::pin(self.exec(script, user, on_stdout))
+        Box::pin(self.exec(script, data, user, on_stdout))
     }
 
     fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
@@ -395,13 +399,6 @@ pub fn assert_all(r: &NodeResult, want: Status) {
         r.node,
         statuses(r)
     );
-}
-
-/// Asserts that action `index` (1-based) ended with `want`.
-#[track_caller]
-pub fn assert_action(r: &NodeResult, index: usize, want: Status) {
-    let got = r.actions.iter().find(|a| a.index == index).map(|a| a.status);
-    assert_eq!(got, Some(want), "{}: action {index}\n{r:#?}", r.node);
 }
 
 /// The stderr of action `index` (1-based).

@@ -71,7 +71,6 @@ pub static ROWS: &[Row] = &[
     Row { name: "busybox sh", axis: Axis::Shell, os: || os("debian-12") },
 ];
 
-const ALL: &[Axis] = &[Axis::Distribution, Axis::Packager, Axis::Init, Axis::Users, Axis::Shell];
 const PACKAGES: &[Axis] = &[Axis::Distribution, Axis::Packager];
 const SERVICES: &[Axis] = &[Axis::Distribution, Axis::Init];
 const USERS: &[Axis] = &[Axis::Distribution, Axis::Users, Axis::Shell];
