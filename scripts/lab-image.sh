@@ -20,7 +20,7 @@ ref=$repo:$hash
 # One build at a time per image, across test processes.
 exec 9>"/run/pallet-lab-$name.lock"
 flock 9
-if $ENGINE image exists "$ref" 2>/dev/null; then
+if "$ENGINE" image exists "$ref" 2>/dev/null; then
   echo "$ref"
   exit 0
 fi
@@ -37,15 +37,16 @@ start=$(date +%s)
 if declare -F build >/dev/null; then
   build "$tmp/root.tar" >&2
 else
+  # shellcheck disable=SC2016 # "$1" is the hook's argument, expanded when the hook runs.
   printf 'customize() { :; }\nMIRROR=%q\n. %q\ncustomize "$1"\n' "$MIRROR" "$recipe" >"$tmp/hook.sh"
   mmdebstrap --quiet --variant=minbase ${INCLUDE:+--include="$INCLUDE"} \
     --aptopt='Acquire::Retries "3"' \
     --customize-hook="bash $tmp/hook.sh \"\$1\"" \
     "$SUITE" "$tmp/root.tar" "$MIRROR" >&2
 fi
-$ENGINE import --quiet --change "LABEL=pallet.lab.recipe=$hash" "$tmp/root.tar" "$ref" >/dev/null
+"$ENGINE" import --quiet --change "LABEL=pallet.lab.recipe=$hash" "$tmp/root.tar" "$ref" >/dev/null
 # Older builds of this image.
-$ENGINE images --format '{{.Repository}}:{{.Tag}}' "$repo" 2>/dev/null | grep -vxF "$ref" |
-  xargs -r $ENGINE rmi -f >/dev/null 2>&1 || true
+"$ENGINE" images --format '{{.Repository}}:{{.Tag}}' "$repo" 2>/dev/null | grep -vxF "$ref" |
+  xargs -r "$ENGINE" rmi -f >/dev/null 2>&1 || true
 echo "lab-image: built $ref in $(($(date +%s) - start)) s" >&2
 echo "$ref"

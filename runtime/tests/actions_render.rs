@@ -228,18 +228,18 @@ fn unsupported_os_is_reported_before_anything_runs() {
 #[test]
 fn version_pins_are_checked_when_rendered() {
     let o = RenderOptions::new("configure", "n");
-    let render = |a: &[Box<dyn Action>], os: &str| render_phase(a, &Os::parse(os).unwrap(), &o).map(|_| ());
-    let err = render(&actions![package("nginx").version("1.2")], "arch").unwrap_err();
+    let render = |a: Vec<Box<dyn Action>>, os: &str| render_phase(&a, &Os::parse(os).unwrap(), &o).map(|_| ());
+    let err = render(actions![package("nginx").version("1.2")], "arch").unwrap_err();
     assert!(err.to_string().contains("package nginx 1.2: no version pinning with pacman on arch"), "{err}");
-    let err = render(&actions![package("nginx").version("1.2")], "alpine-3.20").unwrap_err();
+    let err = render(actions![package("nginx").version("1.2")], "alpine-3.20").unwrap_err();
     assert!(err.to_string().contains("no version pinning with apk"), "{err}");
-    let err = render(&actions![package("nginx").version("1.2").remove()], "debian-12").unwrap_err();
+    let err = render(actions![package("nginx").version("1.2").remove()], "debian-12").unwrap_err();
     assert!(err.to_string().contains("package nginx: only installation takes a version (1.2)"), "{err}");
     let err =
-        render(&actions![package("nginx").version("1.2"), package("nginx").version("1.3")], "fedora-40").unwrap_err();
+        render(actions![package("nginx").version("1.2"), package("nginx").version("1.3")], "fedora-40").unwrap_err();
     assert!(err.to_string().contains("package nginx: two versions asked for (1.2 and 1.3)"), "{err}");
-    render(&actions![package("nginx").version("1.2"), package("nginx").version("1.2")], "fedora-40").unwrap();
+    render(actions![package("nginx").version("1.2"), package("nginx").version("1.2")], "fedora-40").unwrap();
     let err =
-        render(&actions![package_source("x").apt("https://r.invalid", "stable", ["main"], None)], "arch").unwrap_err();
+        render(actions![package_source("x").apt("https://r.invalid", "stable", ["main"], None)], "arch").unwrap_err();
     assert!(err.to_string().contains("package_source x has no variant for arch (pacman)"), "{err}");
 }
