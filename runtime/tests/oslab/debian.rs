@@ -15,6 +15,7 @@ use pallet_runtime::report::Status;
 use stevedore::os::{Family, InitSystem, Packager};
 use stevedore::{Os, script};
 
+/// The Debian 12 and Debian 13 cases.
 pub fn cases() -> Vec<Case> {
     vec![
         Case {

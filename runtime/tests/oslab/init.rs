@@ -12,6 +12,7 @@ use pallet_runtime::report::Status;
 use stevedore::Os;
 use stevedore::os::InitSystem;
 
+/// One case per init system.
 pub fn cases() -> Vec<Case> {
     vec![
         Case {

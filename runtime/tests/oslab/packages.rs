@@ -11,6 +11,7 @@ use pallet_runtime::plan::Plan;
 use pallet_runtime::report::Status;
 use stevedore::Os;
 
+/// One case per package manager.
 pub fn cases() -> Vec<Case> {
     vec![
         Case {

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use stevedore::{Os, script};
 
+/// Per shell: a whole phase of moderate size, and a large one.
 pub fn cases() -> Vec<Case> {
     macro_rules! shell {
         ($name:literal, $large:literal, $row:literal, $shell:expr) => {

@@ -13,6 +13,7 @@ use pallet_runtime::report::Status;
 use stevedore::Os;
 use stevedore::os::{Family, UserManagement};
 
+/// One case per user-management flavour.
 pub fn cases() -> Vec<Case> {
     vec![
         Case {
