@@ -40,6 +40,7 @@ fn catalogue() -> Vec<(&'static str, Vec<Box<dyn Action>>)> {
                     .zypper(["libopenssl-devel"])
             ],
         ),
+        ("package_version", actions![package("nginx").version("1.22.1-9"), package("curl")]),
         (
             "package_manager",
             actions![package_manager(PackageManager::Update), package_manager(PackageManager::Upgrade)],
@@ -57,7 +58,9 @@ fn catalogue() -> Vec<(&'static str, Vec<Box<dyn Action>>)> {
                             b"-----BEGIN PGP PUBLIC KEY BLOCK-----\nabc\n-----END PGP PUBLIC KEY BLOCK-----\n".to_vec()
                         )
                     )
-                    .yum("https://repo.invalid/el/$releasever", Some("https://repo.invalid/key.asc".into())),
+                    .yum("https://repo.invalid/el/$releasever", Some("https://repo.invalid/key.asc".into()))
+                    .zypper("https://repo.invalid/suse", Some("https://repo.invalid/key.asc".into()))
+                    .pacman("https://repo.invalid/arch/$arch", Some("Required DatabaseOptional".into())),
                 package("example-tool"),
             ],
         ),
@@ -159,9 +162,15 @@ fn every_action_for_every_os() {
         let mut snapshot = String::new();
         let mut last = String::new();
         for os in &oses {
-            // Proxies and package sources exist for apt and dnf/yum only.
-            let rpm_or_deb = matches!(os.packager, Some(Packager::Apt | Packager::Dnf | Packager::Yum));
-            if (name == "package_manager_proxy" || name == "package_source") && !rpm_or_deb {
+            // Proxies exist for apt and dnf/yum only, package sources for all but apk, version
+            // pinning for apt, dnf, yum and zypper.
+            let unsupported = match name {
+                "package_manager_proxy" => !matches!(os.packager, Some(Packager::Apt | Packager::Dnf | Packager::Yum)),
+                "package_source" => os.packager == Some(Packager::Apk),
+                "package_version" => matches!(os.packager, Some(Packager::Apk | Packager::Pacman)),
+                _ => false,
+            };
+            if unsupported {
                 snapshot.push_str(&format!("## {os}: not supported\n"));
                 continue;
             }
@@ -214,4 +223,23 @@ fn unsupported_os_is_reported_before_anything_runs() {
             .unwrap_err();
     assert_eq!(err.index, 1);
     assert!(err.to_string().contains("no implementation for gentoo 2.15"), "{err}");
+}
+
+#[test]
+fn version_pins_are_checked_when_rendered() {
+    let o = RenderOptions::new("configure", "n");
+    let render = |a: Vec<Box<dyn Action>>, os: &str| render_phase(&a, &Os::parse(os).unwrap(), &o).map(|_| ());
+    let err = render(actions![package("nginx").version("1.2")], "arch").unwrap_err();
+    assert!(err.to_string().contains("package nginx 1.2: no version pinning with pacman on arch"), "{err}");
+    let err = render(actions![package("nginx").version("1.2")], "alpine-3.20").unwrap_err();
+    assert!(err.to_string().contains("no version pinning with apk"), "{err}");
+    let err = render(actions![package("nginx").version("1.2").remove()], "debian-12").unwrap_err();
+    assert!(err.to_string().contains("package nginx: only installation takes a version (1.2)"), "{err}");
+    let err =
+        render(actions![package("nginx").version("1.2"), package("nginx").version("1.3")], "fedora-40").unwrap_err();
+    assert!(err.to_string().contains("package nginx: two versions asked for (1.2 and 1.3)"), "{err}");
+    render(actions![package("nginx").version("1.2"), package("nginx").version("1.2")], "fedora-40").unwrap();
+    let err =
+        render(actions![package_source("x").apt("https://r.invalid", "stable", ["main"], None)], "arch").unwrap_err();
+    assert!(err.to_string().contains("package_source x has no variant for arch (pacman)"), "{err}");
 }

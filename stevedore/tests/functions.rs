@@ -32,6 +32,8 @@ fn library() -> Vec<(&'static str, Script)> {
         ("upgrade_packages", upgrade_packages(&["openssl"])),
         ("upgrade_all_packages", upgrade_all_packages()),
         ("package_installed", package_installed("nginx")),
+        ("install_package_version", install_package_version("nginx", "1.22.1-9")),
+        ("package_version_installed", package_version_installed("nginx", "1.22.1-9")),
         ("user_exists", user_exists("deploy")),
         ("create_user", create_user("deploy", &user)),
         ("create_system_user", create_user("svc", &system_user)),

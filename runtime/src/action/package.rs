@@ -27,11 +27,12 @@ pub enum PackageAction {
 pub struct Package {
     name: String,
     action: PackageAction,
+    version: Option<String>,
 }
 
 /// Installs package `name` (see [`PackageAction`] for the others).
 pub fn package(name: impl Into<String>) -> Package {
-    Package { name: name.into(), action: PackageAction::Install }
+    Package { name: name.into(), action: PackageAction::Install, version: None }
 }
 
 impl Package {
@@ -54,6 +55,16 @@ impl Package {
     /// Purges the package instead.
     pub fn purge(self) -> Self {
         self.action(PackageAction::Purge)
+    }
+
+    /// Installs exactly `version`, replacing (even downgrading) another installed version. The
+    /// version is spelled as the package manager spells it: apt the full Debian version
+    /// (`1.22.1-9`); dnf, yum and zypper `VERSION` or `VERSION-RELEASE` (`1.0` or `1.0-1`).
+    /// pacman and apk nodes refuse it when the phase is rendered (a pacman repository holds one
+    /// version of each package). Only installation takes a version.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
     }
 }
 
@@ -158,11 +169,27 @@ pub enum SourceSpec {
         /// `gpgkey` URL; `gpgcheck=1` when set.
         gpgkey: Option<String>,
     },
+    /// A zypper repository (rpm-md): `/etc/zypp/repos.d/NAME.repo`, refreshed automatically.
+    Zypper {
+        /// `baseurl`.
+        baseurl: String,
+        /// `gpgkey` URL; `gpgcheck=1` when set.
+        gpgkey: Option<String>,
+    },
+    /// A pacman repository: a `[NAME]` section in `/etc/pacman.d/pallet-NAME.conf`, included
+    /// from `/etc/pacman.conf` (appended: searched after the repositories already there).
+    Pacman {
+        /// `Server`, e.g. `https://repo.example/$arch`; the database is `NAME.db` there.
+        server: String,
+        /// `SigLevel` (e.g. `Required DatabaseOptional`); pacman's default when `None`.
+        siglevel: Option<String>,
+    },
 }
 
 /// A package source (Pallet's `package-source`): an apt source list entry with its signing key,
-/// or a dnf/yum `.repo` file. A changed source refreshes the package index before packages are
-/// installed.
+/// a dnf/yum or zypper `.repo` file, or a pacman repository section. A changed source refreshes
+/// the package index before packages are installed. A source has one variant per package
+/// manager; a node uses the one of its package manager.
 #[derive(Debug, Clone)]
 pub struct PackageSource {
     name: String,
@@ -198,6 +225,18 @@ impl PackageSource {
         self
     }
 
+    /// The zypper variant.
+    pub fn zypper(mut self, baseurl: impl Into<String>, gpgkey: Option<String>) -> Self {
+        self.specs.push(SourceSpec::Zypper { baseurl: baseurl.into(), gpgkey });
+        self
+    }
+
+    /// The pacman variant: the repository's `Server` and, optionally, its `SigLevel`.
+    pub fn pacman(mut self, server: impl Into<String>, siglevel: Option<String>) -> Self {
+        self.specs.push(SourceSpec::Pacman { server: server.into(), siglevel });
+        self
+    }
+
     fn check_name(&self) -> Result<(), ActionError> {
         if self.name.is_empty() || !self.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
             return Err(ActionError::Invalid(format!("package_source name `{}` must be a plain file name", self.name)));
@@ -209,6 +248,12 @@ impl PackageSource {
         self.check_name()?;
         let apt = os.packager == Some(Packager::Apt);
         let yum = matches!(os.packager, Some(Packager::Dnf | Packager::Yum));
+        let zypper = os.packager == Some(Packager::Zypper);
+        let pacman = os.packager == Some(Packager::Pacman);
+        let gpg = |gpgkey: &Option<String>| match gpgkey {
+            Some(k) => format!("gpgcheck=1\ngpgkey={k}\n"),
+            None => "gpgcheck=0\n".to_string(),
+        };
         for spec in &self.specs {
             match spec {
                 SourceSpec::Apt { url, release, components, key } if apt => {
@@ -226,13 +271,36 @@ impl PackageSource {
                     return Ok(s);
                 }
                 SourceSpec::Yum { baseurl, gpgkey } if yum => {
-                    let mut text = format!("[{}]\nname={}\nbaseurl={baseurl}\nenabled=1\n", self.name, self.name);
-                    match gpgkey {
-                        Some(k) => text.push_str(&format!("gpgcheck=1\ngpgkey={k}\n")),
-                        None => text.push_str("gpgcheck=0\n"),
-                    }
+                    let text = format!("[{n}]\nname={n}\nbaseurl={baseurl}\nenabled=1\n{}", gpg(gpgkey), n = self.name);
                     let repo = format!("/etc/yum.repos.d/{}.repo", self.name);
                     return Ok(write_if_different(&repo, text.as_bytes(), "packagesourcechanged"));
+                }
+                SourceSpec::Zypper { baseurl, gpgkey } if zypper => {
+                    let text = format!(
+                        "[{n}]\nname={n}\nbaseurl={baseurl}\nenabled=1\nautorefresh=1\ntype=rpm-md\n{}",
+                        gpg(gpgkey),
+                        n = self.name
+                    );
+                    let repo = format!("/etc/zypp/repos.d/{}.repo", self.name);
+                    return Ok(write_if_different(&repo, text.as_bytes(), "packagesourcechanged"));
+                }
+                SourceSpec::Pacman { server, siglevel } if pacman => {
+                    let mut text = format!("[{}]\n", self.name);
+                    if let Some(level) = siglevel {
+                        text.push_str(&format!("SigLevel = {level}\n"));
+                    }
+                    text.push_str(&format!("Server = {server}\n"));
+                    let conf = format!("/etc/pacman.d/pallet-{}.conf", self.name);
+                    let include = format!("Include = {conf}");
+                    let mut s = write_if_different(&conf, text.as_bytes(), "packagesourcechanged");
+                    s.push(&script! {
+                        if ! grep -qxF -- #include /etc/pacman.conf {
+                            p_changed;
+                            p_flag packagesourcechanged;
+                            p_checking || printf "%s\n" #include >> /etc/pacman.conf;
+                        }
+                    });
+                    return Ok(s);
                 }
                 _ => {}
             }
@@ -265,7 +333,11 @@ pub(crate) fn write_if_different(path: &str, content: &[u8], flag: &str) -> Scri
 }
 
 fn describe_packages(items: &[Package]) -> String {
-    items.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(" ")
+    let one = |p: &Package| match &p.version {
+        Some(v) => format!("{} {v}", p.name),
+        None => p.name.clone(),
+    };
+    items.iter().map(one).collect::<Vec<_>>().join(" ")
 }
 
 impl Action for Package {
@@ -274,7 +346,8 @@ impl Action for Package {
     }
 
     fn describe(&self) -> String {
-        format!("package {} {:?}", self.name, self.action).to_lowercase()
+        let version = self.version.as_deref().map(|v| format!(" {v}")).unwrap_or_default();
+        format!("package {} {:?}{version}", self.name, self.action).to_lowercase()
     }
 
     fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
@@ -408,12 +481,50 @@ pub struct PackageSet {
 impl PackageSet {
     fn names(&self, action: PackageAction) -> Vec<&str> {
         let mut v: Vec<&str> = Vec::new();
-        for p in self.packages.iter().filter(|p| p.action == action) {
+        for p in self.packages.iter().filter(|p| p.action == action && p.version.is_none()) {
             if !v.contains(&p.name.as_str()) {
                 v.push(&p.name);
             }
         }
         v
+    }
+}
+
+impl PackageSet {
+    /// The packages to install at a given version, each once: `(name, version)`.
+    ///
+    /// # Errors
+    /// A version on anything but installation, two versions of one package, or a package
+    /// manager without version pinning.
+    fn pinned(&self, os: &Os) -> Result<Vec<(&str, &str)>, ActionError> {
+        let mut v: Vec<(&str, &str)> = Vec::new();
+        for p in &self.packages {
+            let Some(version) = p.version.as_deref() else { continue };
+            if p.action != PackageAction::Install {
+                return Err(ActionError::Invalid(format!(
+                    "package {}: only installation takes a version ({version})",
+                    p.name
+                )));
+            }
+            if !matches!(os.packager, Some(Packager::Apt | Packager::Dnf | Packager::Yum | Packager::Zypper)) {
+                return Err(ActionError::Invalid(format!(
+                    "package {} {version}: no version pinning with {} on {os}",
+                    p.name,
+                    os.packager.map_or("an unknown package manager", |m| m.name())
+                )));
+            }
+            match v.iter().find(|(n, _)| *n == p.name) {
+                Some((_, other)) if *other != version => {
+                    return Err(ActionError::Invalid(format!(
+                        "package {}: two versions asked for ({other} and {version})",
+                        p.name
+                    )));
+                }
+                Some(_) => {}
+                None => v.push((&p.name, version)),
+            }
+        }
+        Ok(v)
     }
 }
 
@@ -469,6 +580,11 @@ impl Action for PackageSet {
                 }
                 PackageManager::Proxy(url) => s.push(&proxy_script(os, url)?),
             }
+        }
+        for (name, version) in self.pinned(os)? {
+            let have = f::package_version_installed(name, version);
+            let call = f::install_package_version(name, version);
+            s.push(&script! { if ! #have { p_changed; p_checking || #call; } });
         }
         let install = self.names(PackageAction::Install);
         if !install.is_empty() {

@@ -54,8 +54,30 @@ script_fn! {
         dnf => { dnf -q -y upgrade #names; }
         yum => { yum -q -y update #names; }
         apk => { apk add -q -u #names; }
-        pacman => { pacman -S --noconfirm --noprogressbar #names; }
+        pacman => { pacman -S --noconfirm --needed --noprogressbar #names; }
         zypper => { zypper --non-interactive --quiet update #names; }
+    }
+
+    /// Installs `name` at `version`, replacing (even downgrading) another installed version. The
+    /// version is spelled as the package manager spells it: apt the full Debian version
+    /// (`1.22.1-9`); dnf, yum and zypper `VERSION` or `VERSION-RELEASE`. pacman and apk have no
+    /// implementation (a pacman repository holds one version of each package): it fails.
+    pub fn install_package_version(name: &str, version: &str) {
+        apt => { DEBIAN_FRONTEND=noninteractive apt-get -q -y --allow-downgrades install #(format!("{name}={version}")); }
+        dnf => { dnf -q -y install #(format!("{name}-{version}")); }
+        yum => {
+            yum -q -y install #(format!("{name}-{version}")) || yum -q -y downgrade #(format!("{name}-{version}"));
+        }
+        zypper => { zypper --non-interactive --quiet install --oldpackage #(format!("{name}={version}")); }
+        _ => { echo "install_package_version: no version pinning with this package manager" >&2; exit 1; }
+    }
+
+    /// Succeeds when `name` is installed at `version` (spelled as for
+    /// [`install_package_version`]); fails on package managers without version pinning.
+    pub fn package_version_installed(name: &str, version: &str) {
+        apt => { [ $(dpkg-query -W -f "${Status} ${Version}" #name 2>/dev/null) = #(format!("install ok installed {version}")) ]; }
+        dnf | yum | zypper => { rpm -q --quiet #(format!("{name}-{version}")); }
+        _ => { false; }
     }
 
     /// Upgrades every installed package.
