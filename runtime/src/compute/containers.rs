@@ -7,8 +7,11 @@
 //! it through the engine's `exec` (apt, dnf, yum, apk), then authorizes the admin key for `root`
 //! (the image's login user) and starts sshd. State flags (`bootstrapped`) live in a directory on
 //! the controller, one file per container id.
+//!
+//! It lists the engine's local images (`images`, filtered by reference) and, as its hardware,
+//! this machine (containers share it).
 
-use super::{BoxFuture, ComputeError, ComputeService};
+use super::{BoxFuture, ComputeError, ComputeService, HardwareInfo, ImageInfo, ImageQuery};
 use crate::node::Node;
 use crate::spec::GroupSpec;
 use std::collections::{BTreeMap, BTreeSet};
@@ -285,6 +288,28 @@ fn setup_lock(name: &str, wait: bool) -> SetupLock {
     if locked { SetupLock::Held(f) } else { SetupLock::Busy }
 }
 
+/// The `images` template: the same fields in podman and docker.
+const IMAGES_FORMAT: &str = "{{.ID}}\t{{.Repository}}\t{{.Tag}}\t{{.CreatedAt}}\t{{.Size}}";
+
+/// Parses `images --format IMAGES_FORMAT` output: one image per line; `<none>` names are none.
+fn parse_images(text: &str) -> Vec<ImageInfo> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let mut f = l.split('\t').map(str::trim);
+            let mut next = || f.next().filter(|v| !v.is_empty()).map(String::from);
+            let id = next().unwrap_or_default();
+            let repo = next().filter(|r| r != "<none>");
+            let tag = next().filter(|t| t != "<none>");
+            let name = repo.map(|r| match tag {
+                Some(t) => format!("{r}:{t}"),
+                None => r,
+            });
+            ImageInfo { id, name, created: next(), size: next(), ..ImageInfo::default() }
+        })
+        .collect()
+}
+
 /// Does something at `addr` speak SSH?
 async fn ssh_banner(addr: &str) -> bool {
     use tokio::io::AsyncReadExt;
@@ -327,6 +352,24 @@ impl ComputeService for Containers {
             }
             Ok(nodes)
         })
+    }
+
+    fn images<'a>(&'a self, query: &'a ImageQuery) -> BoxFuture<'a, Result<Vec<ImageInfo>, ComputeError>> {
+        Box::pin(async move {
+            if !query.owners.is_empty() {
+                return Err(ComputeError::unsupported(&self.engine, "filter images by owner"));
+            }
+            let mut args = vec!["images".to_string(), "--format".into(), IMAGES_FORMAT.into()];
+            if let Some(n) = &query.name {
+                args.extend(["--filter".into(), format!("reference={n}")]);
+            }
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            Ok(parse_images(&self.engine(&refs).await?))
+        })
+    }
+
+    fn hardware(&self) -> BoxFuture<'_, Result<Vec<HardwareInfo>, ComputeError>> {
+        Box::pin(async move { Ok(vec![HardwareInfo::this_machine("containers share this machine")]) })
     }
 
     fn create_nodes<'a>(
@@ -390,5 +433,23 @@ impl ComputeService for Containers {
                 .and_then(|()| std::fs::rename(&tmp, &path))
                 .map_err(|e| self.err(format!("{}: {e}", path.display())))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_output_parses_with_and_without_names() {
+        let text = "775888a6cd53\tlocalhost/pallet-debian\t12\t2026-12-01 08:52:24 +0000 UTC\t200 MB\n\
+                    ae7aea00ca7e\t<none>\t<none>\t2026-12-01 08:52:24 +0000 UTC\t200 MB\n\n";
+        let images = parse_images(text);
+        assert_eq!(images.len(), 2);
+        assert_eq!(images[0].id, "775888a6cd53");
+        assert_eq!(images[0].name.as_deref(), Some("localhost/pallet-debian:12"));
+        assert_eq!(images[0].created.as_deref(), Some("2026-12-01 08:52:24 +0000 UTC"));
+        assert_eq!(images[0].size.as_deref(), Some("200 MB"));
+        assert_eq!(images[1].name, None);
     }
 }

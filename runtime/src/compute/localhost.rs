@@ -1,6 +1,7 @@
-//! `localhost`: this machine as the one node of a group; scripts run with the local `sh`.
+//! `localhost`: this machine as the one node of a group; scripts run with the local `sh`. Its
+//! hardware is this machine; it has no images.
 
-use super::{BoxFuture, ComputeError, ComputeService};
+use super::{BoxFuture, ComputeError, ComputeService, HardwareInfo};
 use crate::node::Node;
 use crate::spec::BOOTSTRAPPED;
 use crate::transport::{Connector, LocalConnector};
@@ -35,6 +36,10 @@ impl ComputeService for Localhost {
     fn set_flag<'a>(&'a self, _node: &'a Node, _flag: &'a str) -> BoxFuture<'a, Result<(), ComputeError>> {
         // Its one node always counts as bootstrapped; other flags are not kept.
         Box::pin(async move { Ok(()) })
+    }
+
+    fn hardware(&self) -> BoxFuture<'_, Result<Vec<HardwareInfo>, ComputeError>> {
+        Box::pin(async move { Ok(vec![HardwareInfo::this_machine("this machine")]) })
     }
 
     fn connector(&self, _node: &Node) -> Arc<dyn Connector> {

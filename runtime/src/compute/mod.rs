@@ -2,11 +2,12 @@
 //! builds them by provider name from configuration ([`Providers`]).
 //!
 //! A service lists its nodes, may create and destroy nodes for groups and record state flags on
-//! them, and chooses how the runtime reaches each node ([`ComputeService::connector`]: SSH unless
-//! it says otherwise). Methods a service cannot support keep their default, which answers
-//! [`ComputeError::Unsupported`].
+//! them, chooses how the runtime reaches each node ([`ComputeService::connector`]: SSH unless
+//! it says otherwise), and may list its images and machine types ([`listing`]). Methods a
+//! service cannot support keep their default, which answers [`ComputeError::Unsupported`].
 
 pub mod containers;
+pub mod listing;
 pub mod localhost;
 pub mod node_list;
 pub mod registry;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 pub use crate::BoxFuture;
 pub use containers::Containers;
+pub use listing::{HardwareInfo, ImageInfo, ImageQuery};
 pub use localhost::Localhost;
 pub use node_list::NodeList;
 pub use registry::{ProviderConfig, ProviderFactory, Providers};
@@ -92,6 +94,27 @@ pub trait ComputeService: Send + Sync {
     /// accepted on first use)? Default: no.
     fn creates_nodes(&self) -> bool {
         false
+    }
+
+    /// Brings what the service keeps for `group` as a whole (firewall rules, key pairs) in line
+    /// with the group's spec, e.g. the rules of a security group after its inbound ports
+    /// changed. Idempotent; services that create nodes call it before creating them.
+    /// Default: nothing to do.
+    fn prepare_group<'a>(&'a self, group: &'a GroupSpec) -> BoxFuture<'a, Result<(), ComputeError>> {
+        let _ = group;
+        Box::pin(async move { Ok(()) })
+    }
+
+    /// The images the service can create nodes from, filtered by `query`, newest first where
+    /// the service knows creation dates. Default: [`ComputeError::Unsupported`].
+    fn images<'a>(&'a self, query: &'a ImageQuery) -> BoxFuture<'a, Result<Vec<ImageInfo>, ComputeError>> {
+        let _ = query;
+        Box::pin(async move { Err(ComputeError::unsupported(self.name(), "list images")) })
+    }
+
+    /// The machine types the service offers. Default: [`ComputeError::Unsupported`].
+    fn hardware(&self) -> BoxFuture<'_, Result<Vec<HardwareInfo>, ComputeError>> {
+        Box::pin(async move { Err(ComputeError::unsupported(self.name(), "list hardware")) })
     }
 
     /// How the runtime reaches `node`. Default: SSH to `primary_ip:ssh_port`.

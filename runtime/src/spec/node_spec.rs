@@ -72,7 +72,8 @@ pub struct Location {
 /// Network access (Pallet's `:network`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Network {
-    /// TCP ports opened to the world (1..=65535).
+    /// TCP ports the compute service opens (1..=65535): EC2 to its ingress CIDRs, containers on
+    /// 127.0.0.1.
     pub inbound_ports: Vec<u16>,
 }
 
