@@ -39,7 +39,7 @@ fn help_lists_every_command() {
     let o = run("motd", &["--help"], None);
     assert_eq!(o.status.code(), Some(0));
     insta::assert_snapshot!("help", text(&o).0);
-    for sub in ["converge", "lift", "nodes", "plan", "check", "destroy", "script"] {
+    for sub in ["converge", "lift", "nodes", "plan", "check", "destroy", "script", "images", "hardware", "providers"] {
         let o = run("motd", &[sub, "--help"], None);
         assert_eq!(o.status.code(), Some(0), "{sub}");
         assert!(text(&o).0.contains(&format!("Usage: motd {sub}")), "{sub}: {}", text(&o).0);
@@ -61,6 +61,9 @@ fn usage_errors_exit_3() {
         (&["lift", "--phase", "deploy"][..], "no group of app defines phase `deploy`; their phases: configure"),
         (&["--concurrency", "many", "lift"][..], "invalid value 'many'"),
         (&["lift"][..], "no compute service"),
+        (&["--jump=-oProxyCommand=sh", "lift"][..], "--jump `-oProxyCommand=sh`: invalid host"),
+        (&["--jump", "me@bastion:99999", "nodes"][..], "invalid port"),
+        (&["images"][..], "no compute service"),
         (&["destroy", "app"][..], "no compute service"),
     ] {
         let o = run("motd", args, Some(&d));
@@ -122,7 +125,7 @@ fn plan_for_the_quickstart_matches_the_snapshot_and_passes_the_gate() {
     );
 }
 
-fn validate(json: &str) {
+fn validate(json: &str) -> serde_json::Value {
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report.schema.json")).unwrap(),
     )
@@ -131,6 +134,7 @@ fn validate(json: &str) {
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors: Vec<String> = validator.iter_errors(&v).map(|e| format!("{e} at {}", e.instance_path())).collect();
     assert!(errors.is_empty(), "{errors:?}\n{json}");
+    v
 }
 
 #[test]
@@ -235,4 +239,150 @@ fn lift_check_converge_nodes_against_a_fleet() {
     let o = cli(&["--keep-connections", "0", "check"]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(text(&cli(&["disconnect"])).0, "closed 0 kept connections\n");
+}
+
+/// A fake container engine: records its arguments, prints one image line for `images`.
+fn fake_engine(d: &Path) -> PathBuf {
+    let engine = d.join("engine.sh");
+    std::fs::write(
+        &engine,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {}/engine-args\n[ \"$1\" = images ] && printf '775888a6cd53\\tlocalhost/pallet-debian\\t12\\t2026-12-01 08:52:24 +0000 UTC\\t200 MB\\nae7aea00ca7e\\t<none>\\t<none>\\t2026-11-30 10:00:00 +0000 UTC\\t10 MB\\n'\nexit 0\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&engine, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    engine
+}
+
+#[test]
+fn listing_commands_answer_or_say_not_supported() {
+    let d = temp("listing");
+    // No configuration: the providers the program knows, no services, its group unplaced.
+    let o = run("motd", &["providers"], Some(&d));
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(out.starts_with("providers: containers, localhost, node-list\n"), "{out}");
+    assert!(out.contains("(no services: configure one under [services.NAME])"), "{out}");
+    assert!(out.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["app", "-"]), "{out}");
+    let o = run("motd", &["--format", "json", "providers"], Some(&d));
+    validate(&text(&o).0);
+
+    std::fs::write(
+        d.join("inventory.toml"),
+        "[[node]]\nname = \"app-1\"\ngroup = \"app\"\naddress = \"192.0.2.1\"\n\n\
+         [[node]]\nname = \"cache-1\"\ngroup = \"cache\"\naddress = \"192.0.2.2\"\n",
+    )
+    .unwrap();
+    let engine = fake_engine(&d);
+    std::fs::write(
+        d.join("pallet.toml"),
+        format!(
+            "default_service = \"fleet\"\n[services.fleet]\nprovider = \"node-list\"\ninventory = \"inventory.toml\"\n\
+             [services.local]\nprovider = \"containers\"\nengine = \"{}\"\n",
+            engine.display()
+        ),
+    )
+    .unwrap();
+    let o = run("motd", &["providers"], Some(&d));
+    let (out, _) = text(&o);
+    assert!(out.contains("* fleet") && out.contains("node-list") && out.contains("pallet.toml:2"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("  local") && l.contains("containers")), "{out}");
+    let o = run("motd", &["--format", "json", "--service", "local", "providers"], Some(&d));
+    let v = validate(&text(&o).0);
+    assert_eq!(v["default_service"], "local", "--service names the default");
+    assert_eq!(v["groups"], serde_json::json!([{ "group": "app", "service": "local" }]));
+
+    // A node list cannot list images or hardware: exit 4, a clear message, nothing on stdout.
+    for (args, what) in [(&["images"][..], "list images"), (&["--format", "json", "hardware"][..], "list hardware")] {
+        let o = run("motd", args, Some(&d));
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(4), "{args:?}: {err}");
+        assert_eq!(err.trim(), format!("error: not supported: service fleet: node-list cannot {what}"));
+        assert!(out.is_empty(), "{out}");
+    }
+
+    // `nodes` shows this program's groups; `--all` every group of the service.
+    let o = run("motd", &["--format", "json", "nodes"], Some(&d));
+    let v = validate(&text(&o).0);
+    assert_eq!(v.as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect::<Vec<_>>(), ["app-1"]);
+    let o = run("motd", &["--format", "json", "nodes", "--all"], Some(&d));
+    let v = validate(&text(&o).0);
+    assert_eq!(
+        v.as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["app-1", "cache-1"]
+    );
+    let o = run("motd", &["nodes", "--all"], Some(&d));
+    assert!(text(&o).0.contains("cache-1"), "{}", text(&o).0);
+
+    // Containers: the engine's images, filtered by reference; this machine as hardware.
+    let o = run("motd", &["--service", "local", "images", "localhost/pallet-*"], Some(&d));
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let args = std::fs::read_to_string(d.join("engine-args")).unwrap();
+    assert!(
+        args.starts_with("images\n--format\n") && args.ends_with("--filter\nreference=localhost/pallet-*\n"),
+        "{args}"
+    );
+    let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    assert_eq!(rows[1][..3], ["local", "775888a6cd53", "localhost/pallet-debian:12"], "{out}");
+    assert_eq!(rows[2][..3], ["local", "ae7aea00ca7e", "-"], "{out}");
+    let o = run("motd", &["--format", "json", "--service", "local", "images"], Some(&d));
+    let v = validate(&text(&o).0);
+    assert_eq!((v["images"][0]["service"].as_str(), v["images"][0]["size"].as_str()), (Some("local"), Some("200 MB")));
+    let o = run("motd", &["--service", "local", "images", "--owner", "amazon"], Some(&d));
+    assert_eq!(o.status.code(), Some(4));
+    assert!(text(&o).1.contains("cannot filter images by owner"), "{}", text(&o).1);
+    let o = run("motd", &["--format", "json", "--service", "local", "hardware"], Some(&d));
+    let v = validate(&text(&o).0);
+    assert_eq!((v["hardware"][0]["service"].as_str(), v["hardware"][0]["id"].as_str()), (Some("local"), Some("host")));
+    assert!(v["hardware"][0]["cores"].as_u64().is_some_and(|c| c >= 1), "{v}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn listing_asks_every_service_of_a_hybrid_configuration() {
+    let d = temp("hybrid-listing");
+    std::fs::write(d.join("inventory.toml"), "[[node]]\nname = \"db-1\"\ngroup = \"db\"\naddress = \"192.0.2.1\"\n")
+        .unwrap();
+    let engine = fake_engine(&d);
+    std::fs::write(
+        d.join("pallet.toml"),
+        format!(
+            "[services.fleet]\nprovider = \"node-list\"\ninventory = \"inventory.toml\"\n\
+             [services.local]\nprovider = \"containers\"\nengine = \"{}\"\n\
+             [groups.web]\nservice = \"local\"\n[groups.db]\nservice = \"fleet\"\n",
+            engine.display()
+        ),
+    )
+    .unwrap();
+    // The quickstart's admin key goes under this HOME.
+    let quickstart = |args: &[&str]| {
+        let mut c = Command::new(bin("quickstart"));
+        c.args(args).current_dir(&d).env_remove("PALLET_CONFIG").env("HOME", &d).env("XDG_CONFIG_HOME", d.join("x"));
+        c.output().unwrap()
+    };
+    let o = quickstart(&["--format", "json", "providers"]);
+    let v = validate(&text(&o).0);
+    assert_eq!(
+        v["groups"],
+        serde_json::json!([{ "group": "web", "service": "local" }, { "group": "db", "service": "fleet" }])
+    );
+    // The containers answer, the node list cannot: its images are printed, the other is named,
+    // exit 4.
+    let o = quickstart(&["images"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(4), "{out}{err}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("local ")).count(), 2, "{out}");
+    assert_eq!(err.trim(), "error: not supported: service fleet: node-list cannot list images");
+    let o = quickstart(&["--format", "json", "hardware"]);
+    assert_eq!(o.status.code(), Some(4));
+    let v = validate(&text(&o).0);
+    assert_eq!(v["hardware"].as_array().unwrap().len(), 1);
+    // Only the node list (`--service`): nothing to print, exit 4.
+    let o = quickstart(&["--service", "fleet", "images"]);
+    assert_eq!((o.status.code(), text(&o).0.as_str()), (Some(4), ""));
+    std::fs::remove_dir_all(&d).unwrap();
 }

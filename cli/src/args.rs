@@ -92,6 +92,13 @@ pub struct Args {
     /// as stale, with the command that refreshes them).
     #[arg(long, global = true)]
     pub with_dependents: bool,
+    /// Reach nodes through this jump host (`[user@]host[:port]`, ssh's ProxyJump); repeat for a
+    /// chain, in order. Replaces the configured list [config: ssh.jump_hosts].
+    #[arg(long = "jump", global = true, value_name = "HOST")]
+    pub jump: Vec<String>,
+    /// Read this ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config [config: ssh.config_file].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
     /// Print each phase's results as soon as the phase ends.
     #[arg(long, global = true)]
     pub phase_reports: bool,
@@ -125,11 +132,28 @@ pub enum Command {
         #[arg(long = "phase")]
         phases: Vec<String>,
     },
-    /// List the nodes of groups.
+    /// List the nodes of groups (or, with --all, every node their services know).
     Nodes {
         /// Groups.
         groups: Vec<String>,
+        /// Every node of the groups' services, of any group, not only this program's groups.
+        #[arg(long, conflicts_with = "groups")]
+        all: bool,
     },
+    /// List the images the groups' services can create nodes from (exit 4 if one cannot).
+    Images {
+        /// Only images whose name matches (EC2: `*` and `?` wildcards; containers: a reference
+        /// such as `localhost/pallet-*`).
+        pattern: Option<String>,
+        /// Only images of this owner (EC2: an account id, `self`, `amazon`); repeatable.
+        /// Default: the service's `image_owner`, else `self`.
+        #[arg(long = "owner", value_name = "OWNER")]
+        owners: Vec<String>,
+    },
+    /// List the machine types the groups' services offer (exit 4 if one cannot).
+    Hardware,
+    /// List the providers this program knows, the configured services and each group's service.
+    Providers,
     /// Dry run: print the script each node would run, per phase.
     Plan {
         /// Groups.
@@ -183,7 +207,12 @@ impl Command {
             | Command::Plan { phases, .. }
             | Command::Check { phases, .. } => phases.clone(),
             Command::Script { phase, .. } => phase.iter().cloned().collect(),
-            Command::Nodes { .. } | Command::Destroy { .. } | Command::Disconnect => Vec::new(),
+            Command::Nodes { .. }
+            | Command::Destroy { .. }
+            | Command::Disconnect
+            | Command::Images { .. }
+            | Command::Hardware
+            | Command::Providers => Vec::new(),
         }
     }
 
@@ -194,12 +223,12 @@ impl Command {
                 counts.iter().map(|c| c.split('=').next().unwrap_or("").to_string()).collect()
             }
             Command::Lift { groups, .. }
-            | Command::Nodes { groups }
+            | Command::Nodes { groups, .. }
             | Command::Plan { groups, .. }
             | Command::Check { groups, .. }
             | Command::Destroy { groups, .. } => groups.clone(),
             Command::Script { group, .. } => group.iter().cloned().collect(),
-            Command::Disconnect => Vec::new(),
+            Command::Disconnect | Command::Images { .. } | Command::Hardware | Command::Providers => Vec::new(),
         }
     }
 }

@@ -32,6 +32,10 @@
 //! [groups.db]                    # a hybrid configuration: this group's nodes come from "lab"
 //! service = "lab"
 //!
+//! [ssh]                          # how nodes are reached; flags override them
+//! jump_hosts = ["admin@bastion.example.com:22"]   # ProxyJump, in order (--jump)
+//! config_file = "~/.ssh/pallet_config"            # instead of ~/.ssh/config (--ssh-config)
+//!
 //! [environment]                  # variables plans read with `Plan::var`
 //! region = "eu"
 //! ```
@@ -40,6 +44,7 @@
 //! ones (see `pallet_runtime::compute::Providers`).
 
 use pallet_runtime::compute::registry::expand_home;
+use pallet_runtime::transport::ssh::check_jump_host;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -141,6 +146,26 @@ pub struct GroupConfig {
     pub service: Option<String>,
 }
 
+/// How nodes are reached (`[ssh]`); `--jump` and `--ssh-config` override it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SshConfig {
+    /// Jump hosts (`[user@]host[:port]`), in order; default none.
+    pub jump_hosts: Option<Vec<String>>,
+    /// An ssh_config read instead of `~/.ssh/config` and `/etc/ssh/ssh_config` (`~` expands;
+    /// relative to the configuration file); default none.
+    pub config_file: Option<PathBuf>,
+}
+
+impl SshConfig {
+    fn merge(self, over: SshConfig) -> SshConfig {
+        SshConfig {
+            jump_hosts: over.jump_hosts.or(self.jump_hosts),
+            config_file: over.config_file.or(self.config_file),
+        }
+    }
+}
+
 /// What one file holds, as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -150,6 +175,8 @@ struct File {
     run: RunConfig,
     #[serde(default)]
     groups: BTreeMap<String, GroupConfig>,
+    #[serde(default)]
+    ssh: SshConfig,
     #[serde(default)]
     services: BTreeMap<String, toml::Spanned<toml::Table>>,
     admin_user: Option<AdminConfig>,
@@ -172,6 +199,8 @@ pub struct Config {
     pub groups: BTreeMap<String, GroupConfig>,
     /// Run options.
     pub run: RunConfig,
+    /// How nodes are reached.
+    pub ssh: SshConfig,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -210,6 +239,14 @@ pub fn parse(text: &str, file: &str, dir: &Path) -> Result<Config, ConfigError> 
         a.private_key = a.private_key.as_deref().map(expand_home);
         a.public_key = a.public_key.as_deref().map(expand_home);
     }
+    let mut ssh = f.ssh;
+    if let Some(c) = ssh.config_file.take() {
+        let c = expand_home(&c);
+        ssh.config_file = Some(if c.is_relative() { dir.join(c) } else { c });
+    }
+    if let Some(bad) = ssh.jump_hosts.iter().flatten().find_map(|h| check_jump_host(h).err()) {
+        return Err(err(None, format!("ssh.jump_hosts: {bad}")));
+    }
     Ok(Config {
         default_service: f.default_service,
         services,
@@ -217,6 +254,7 @@ pub fn parse(text: &str, file: &str, dir: &Path) -> Result<Config, ConfigError> 
         environment: f.environment,
         run: f.run,
         groups: f.groups,
+        ssh,
     })
 }
 
@@ -233,6 +271,7 @@ impl Config {
         self.environment.extend(over.environment);
         self.run = self.run.merge(over.run);
         self.groups.extend(over.groups);
+        self.ssh = self.ssh.merge(over.ssh);
         self
     }
 }
@@ -288,6 +327,20 @@ mod tests {
         assert!(e.message.contains("missing `provider`"), "{e}");
         let e = parse("admin_user = { usrname = \"a\" }\n", "cfg.toml", Path::new(".")).unwrap_err();
         assert!(e.to_string().starts_with("cfg.toml:1: unknown field `usrname`"), "{e}");
+    }
+
+    #[test]
+    fn ssh_section_resolves_paths_and_refuses_odd_jump_hosts() {
+        let c =
+            parse("[ssh]\njump_hosts = [\"me@bastion:2222\"]\nconfig_file = \"ssh_config\"\n", "c", Path::new("/d"))
+                .unwrap();
+        assert_eq!(c.ssh.jump_hosts.as_deref(), Some(&["me@bastion:2222".to_string()][..]));
+        assert_eq!(c.ssh.config_file.as_deref(), Some(Path::new("/d/ssh_config")));
+        let e = parse("[ssh]\njump_hosts = [\"-oProxyCommand=x\"]\n", "c", Path::new("/d")).unwrap_err();
+        assert!(e.message.contains("ssh.jump_hosts: `-oProxyCommand=x`"), "{e}");
+        let over = parse("[ssh]\njump_hosts = []\n", "p", Path::new("/p")).unwrap();
+        let m = c.merge(over);
+        assert_eq!((m.ssh.jump_hosts, m.ssh.config_file.as_deref()), (Some(vec![]), Some(Path::new("/d/ssh_config"))));
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! ```text
 //! ops converge [GROUP=N ...] [--phase P ...]   make groups have N nodes, then configure
 //! ops lift [GROUP ...] [--phase P ...]         run phases on existing nodes
-//! ops nodes [GROUP ...]                        list nodes (table or JSON)
+//! ops nodes [GROUP ... | --all]                list nodes (table or JSON)
+//! ops images [PATTERN] [--owner ID ...]        list the images of the groups' services
+//! ops hardware                                 list the machine types of the groups' services
+//! ops providers                                list providers, services and each group's service
 //! ops plan [GROUP ...] [--os OS] [--phase P]   dry run: the exact script each node would run
 //! ops check [GROUP ...] [--phase P ...]        run only the checks; report what would change
 //! ops destroy GROUP ... [--yes]                remove the groups' nodes
@@ -11,10 +14,11 @@
 //! ```
 //! Global flags: `--service NAME`, `--user NAME`, `--key FILE`, `--concurrency N`,
 //! `--format human|json`, `--config FILE`, `--host-keys strict|accept-new`,
-//! `--keep-connections SECONDS`, `-v`/`-q`.
+//! `--keep-connections SECONDS`, `--jump HOST`, `--ssh-config FILE`, `-v`/`-q`.
 //!
 //! Exit codes: 0 success; 1 something failed; 2 `check` found changes; 3 usage or configuration
-//! error.
+//! error; 4 a service does not support the command (`images` or `hardware` on a service that
+//! cannot list them; what the other services listed is printed all the same).
 //!
 //! The path of a command: raw arguments ([`args`]) → resolved settings ([`settings`], over the
 //! configuration files of [`config`]) → one module per command ([`commands`]) → output
@@ -43,11 +47,13 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_CHANGES: u8 = 2;
 /// Usage or configuration error.
 pub const EXIT_USAGE: u8 = 3;
+/// The service does not support the command (e.g. `images` on a node list).
+pub const EXIT_UNSUPPORTED: u8 = 4;
 
 /// Why a command stopped: its exit code and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    /// The exit code ([`EXIT_FAILED`] or [`EXIT_USAGE`]).
+    /// The exit code ([`EXIT_FAILED`], [`EXIT_USAGE`] or [`EXIT_UNSUPPORTED`]).
     pub code: u8,
     /// What to print after `error: `.
     pub message: String,
@@ -62,6 +68,17 @@ impl Failure {
     /// A failure of the work itself (exit 1).
     pub fn failed(message: impl std::fmt::Display) -> Failure {
         Failure { code: EXIT_FAILED, message: message.to_string() }
+    }
+
+    /// A compute error: [`EXIT_UNSUPPORTED`] with `not supported: ...` when the service cannot do
+    /// it, else a failure (exit 1).
+    pub fn compute(e: pallet_runtime::compute::ComputeError) -> Failure {
+        match e {
+            pallet_runtime::compute::ComputeError::Unsupported { .. } => {
+                Failure { code: EXIT_UNSUPPORTED, message: format!("not supported: {e}") }
+            }
+            e => Failure::failed(e),
+        }
     }
 }
 

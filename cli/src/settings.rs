@@ -5,6 +5,7 @@
 use crate::Failure;
 use crate::args::{Args, HostKeys};
 use crate::config::Config;
+use pallet_runtime::compute::registry::expand_home;
 use pallet_runtime::compute::{ComputeService, ProviderConfig, Providers};
 use pallet_runtime::operation::RunOptions;
 use pallet_runtime::operation::members::Placement;
@@ -96,6 +97,25 @@ pub(crate) fn admin_user(default: Option<&AdminUser>, args: &Args, cfg: &Config)
     Ok(u)
 }
 
+/// The name of the service a group's nodes come from: `--service`, else the configuration's
+/// `[groups.NAME] service`, else the program's mapping (`App::group_service`), else the
+/// configuration's `default_service`, else the program's first built-in service; `None` when
+/// there is none.
+pub(crate) fn service_name_for(
+    group: &str,
+    args: &Args,
+    cfg: &Config,
+    mapped: &BTreeMap<String, String>,
+    builtin: &[(String, Arc<dyn ComputeService>)],
+) -> Option<String> {
+    args.service
+        .clone()
+        .or_else(|| cfg.groups.get(group).and_then(|g| g.service.clone()))
+        .or_else(|| mapped.get(group).cloned())
+        .or_else(|| cfg.default_service.clone())
+        .or_else(|| builtin.first().map(|(n, _)| n.clone()))
+}
+
 /// Builds compute services by name, each once: configured services through their provider,
 /// else the program's built-in ones.
 pub(crate) struct Services<'a> {
@@ -119,21 +139,14 @@ impl<'a> Services<'a> {
         }
     }
 
-    /// The service a group's nodes come from: `--service`, else the configuration's
-    /// `[groups.NAME] service`, else the program's mapping (`App::group_service`), else the
-    /// configuration's `default_service`, else the program's first built-in service.
+    /// The service a group's nodes come from (see [`service_name_for`]).
     pub(crate) fn name_for(
         &self,
         group: &str,
         args: &Args,
         mapped: &BTreeMap<String, String>,
     ) -> Result<String, Failure> {
-        args.service
-            .clone()
-            .or_else(|| self.cfg.groups.get(group).and_then(|g| g.service.clone()))
-            .or_else(|| mapped.get(group).cloned())
-            .or_else(|| self.cfg.default_service.clone())
-            .or_else(|| self.builtin.first().map(|(n, _)| n.clone()))
+        service_name_for(group, args, self.cfg, mapped, self.builtin)
             .ok_or_else(|| Failure::usage("no compute service: configure one (services.NAME) or pass --service"))
     }
 
@@ -205,6 +218,27 @@ impl<'a> Services<'a> {
         Ok(out.into_iter().map(|(_, p)| p).collect())
     }
 
+    /// The services `groups` are placed on, by name, each once, in first-seen order.
+    ///
+    /// # Errors
+    /// As [`Services::get`].
+    pub(crate) async fn named(
+        &mut self,
+        groups: &[GroupSpec],
+        args: &Args,
+        mapped: &BTreeMap<String, String>,
+    ) -> Result<Vec<(String, Arc<dyn ComputeService>)>, Failure> {
+        let mut out: Vec<(String, Arc<dyn ComputeService>)> = Vec::new();
+        for g in groups {
+            let name = self.name_for(g.name(), args, mapped)?;
+            if !out.iter().any(|(n, _)| *n == name) {
+                let svc = self.get(&name).await?;
+                out.push((name, svc));
+            }
+        }
+        Ok(out)
+    }
+
     /// Do any of the built services create their nodes?
     pub(crate) fn any_creates_nodes(&self) -> bool {
         self.built.values().any(|s| s.creates_nodes())
@@ -227,9 +261,10 @@ impl Drop for KnownHosts {
     }
 }
 
-/// Run options: the program's, then the configuration's `[run]`, then the flags; the admin
-/// user; host keys (accept-new into a per-run file for services that create their nodes, or
-/// with `--host-keys accept-new`); the image login user of bootstrap.
+/// Run options: the program's, then the configuration's `[run]` and `[ssh]`, then the flags
+/// (`--jump` replaces the configured jump hosts); the admin user; host keys (accept-new into a
+/// per-run file for services that create their nodes, or with `--host-keys accept-new`); the
+/// image login user of bootstrap.
 pub(crate) fn run_options(
     base: &RunOptions,
     args: &Args,
@@ -284,6 +319,15 @@ pub(crate) fn run_options(
     // The configuration's environment over the program's.
     for (k, v) in &cfg.environment {
         o.environment.insert(k.clone(), serde_json::to_value(v).unwrap_or_default());
+    }
+    if !args.jump.is_empty() {
+        o.ssh.jump_hosts.clone_from(&args.jump);
+    } else if let Some(j) = &cfg.ssh.jump_hosts {
+        o.ssh.jump_hosts.clone_from(j);
+    }
+    if let Some(f) = args.ssh_config.as_deref().map(expand_home).or_else(|| cfg.ssh.config_file.clone()) {
+        // ssh runs elsewhere than the working directory when it is a jump host's.
+        o.ssh.config_file = Some(std::path::absolute(&f).unwrap_or(f));
     }
     (o, known_hosts)
 }

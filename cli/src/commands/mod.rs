@@ -4,9 +4,12 @@
 mod check;
 mod converge;
 mod destroy;
+mod hardware;
+mod images;
 mod lift;
 mod nodes;
 mod plan;
+mod providers;
 mod script;
 
 use crate::args::{Args, Command, Format};
@@ -16,6 +19,7 @@ use pallet_runtime::operation::members::Placement;
 use pallet_runtime::operation::{Operation, RunOptions};
 use pallet_runtime::report::Report;
 use pallet_runtime::spec::GroupSpec;
+use pallet_runtime::transport::ssh::check_jump_host;
 
 /// What a command that reaches a compute service works with, all resolved.
 pub(crate) struct Online {
@@ -77,6 +81,9 @@ pub(crate) async fn dispatch(app: &App, args: &Args) -> Result<u8, Failure> {
     // Names first: a typo in a group or phase is a usage error before anything is contacted.
     let groups = settings::select(&app.groups, &args.command.group_names())?;
     settings::check_phases(&groups, &args.command.phases())?;
+    if let Some(bad) = args.jump.iter().find_map(|h| check_jump_host(h).err()) {
+        return Err(Failure::usage(format!("--jump {bad}")));
+    }
     match &args.command {
         Command::Script { os, group, phase } => script::run(app, os, group.as_deref(), phase.as_deref()),
         Command::Disconnect => {
@@ -88,11 +95,24 @@ pub(crate) async fn dispatch(app: &App, args: &Args) -> Result<u8, Failure> {
             Ok(crate::EXIT_OK)
         }
         Command::Plan { groups, os: Some(os), phases } => plan::offline(app, groups, os, phases, args.format),
+        Command::Providers => Ok(providers::run(app, args, &cfg)),
         _ => {
             let admin = settings::admin_user(app.admin.as_ref(), args, &cfg)?;
             let others: Vec<GroupSpec> =
                 app.groups.iter().filter(|g| !groups.iter().any(|s| s.name() == g.name())).cloned().collect();
             let mut services = settings::Services::new(app, &cfg, &admin, &groups);
+            // The listing commands ask each service the groups are placed on, by its name.
+            match &args.command {
+                Command::Images { pattern, owners } => {
+                    let named = services.named(&groups, args, &app.group_services).await?;
+                    return images::run(&named, pattern.as_deref(), owners, args.format).await;
+                }
+                Command::Hardware => {
+                    let named = services.named(&groups, args, &app.group_services).await?;
+                    return hardware::run(&named, args.format).await;
+                }
+                _ => {}
+            }
             let targets = services.place(&groups, args, &app.group_services).await?;
             let scope = args.scope.or(cfg.run.scope).unwrap_or(crate::args::Scope::All);
             let consider = match &args.command {
@@ -115,10 +135,14 @@ pub(crate) async fn dispatch(app: &App, args: &Args) -> Result<u8, Failure> {
                 Command::Converge { counts, phases } => converge::run(ctx, counts, phases).await,
                 Command::Lift { phases, .. } => lift::run(ctx, phases).await,
                 Command::Check { phases, .. } => check::run(ctx, phases).await,
-                Command::Nodes { .. } => nodes::run(ctx).await,
+                Command::Nodes { all, .. } => nodes::run(ctx, *all).await,
                 Command::Plan { phases, .. } => plan::online(ctx, phases).await,
                 Command::Destroy { yes, .. } => destroy::run(ctx, *yes).await,
-                Command::Script { .. } | Command::Disconnect => Err(Failure::usage("this command needs no service")),
+                Command::Script { .. }
+                | Command::Disconnect
+                | Command::Providers
+                | Command::Images { .. }
+                | Command::Hardware => Err(Failure::usage("this command is dispatched above")),
             }
         }
     }
