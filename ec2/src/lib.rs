@@ -1,29 +1,45 @@
 //! AWS EC2 as a pallet compute service, through the official `aws-sdk-ec2`.
 //!
-//! - Credentials and region come from the standard AWS chain (environment, profile, instance
-//!   role); [`Ec2::connect`] can override the endpoint (tests use moto's EC2 server).
+//! - Credentials and region come from the standard AWS chain (environment, profile and SSO,
+//!   web identity, container and instance roles); [`Ec2::connect`] can override the region and
+//!   endpoint (tests use moto's EC2 server). [`provider`] builds it from a configuration table.
 //! - A node spec becomes `RunInstances`: the image id, or an image found by OS family and version
 //!   among an owner's images; the instance type, or one chosen from the minimum cores and RAM;
-//!   the location as availability zone; a key pair `pallet-<user>` imported from the admin
-//!   user's public key; a security group `pallet-<group>` opening the node spec's inbound
-//!   ports; a spot price from its QoS.
+//!   the location as availability zone; the subnet and VPC ([`Ec2::subnet`], [`Ec2::vpc`]);
+//!   user data, the root volume's size and type, an IAM instance profile; a key pair
+//!   `pallet-<user>` imported from the admin user's public key; a security group
+//!   `pallet-<group>` opening the node spec's inbound ports (and 22) to the configured CIDRs
+//!   only ([`Ec2::ingress_cidrs`]; `0.0.0.0/0` and `::/0` need [`Ec2::allow_world`]), its rules
+//!   reconciled (added and revoked) whenever the group is prepared; a spot price from its QoS.
 //! - Every instance is launched with its tags (`pallet:managed`, `pallet:group`, `Name` =
-//!   `<group>-<n>`) in the same call, so none ever exists untagged; one that does not reach
-//!   `running` in time is terminated and reported. State flags live in tag `pallet:state`.
+//!   `<group>-<n>`, and the user's [`Ec2::tags`]) on the instance, its volumes and network
+//!   interfaces in the same call, so none ever exists untagged; security groups and key pairs
+//!   are created with theirs. One that does not reach `running` in time is terminated and
+//!   reported. State flags live in tag `pallet:state`.
+//! - It lists images (by owner and name pattern) and instance types ([`listing`]).
 //! - An address map lets the SSH layer reach a node at another address than the one EC2 reports
-//!   (bastions, tests).
+//!   (tests; a jump host is the usual way to reach private addresses).
+
+mod config;
+mod ingress;
+mod listing;
+mod network;
+
+pub use config::{Ec2Config, provider};
+pub use ingress::Cidr;
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_ec2::primitives::Blob;
 use aws_sdk_ec2::types::{
-    Filter, InstanceMarketOptionsRequest, InstanceStateName, InstanceType, IpPermission, IpRange, MarketType,
-    Placement, ResourceType, SpotMarketOptions, Tag, TagSpecification,
+    BlockDeviceMapping, EbsBlockDevice, Filter, IamInstanceProfileSpecification, InstanceMarketOptionsRequest,
+    InstanceStateName, InstanceType, MarketType, Placement, ResourceType, SpotMarketOptions, Tag, VolumeType,
 };
-use pallet_runtime::compute::{BoxFuture, ComputeError, ComputeService, ProviderConfig, ProviderFactory};
+use base64::Engine;
+use network::{Prepared, tag_spec};
+use pallet_runtime::compute::{BoxFuture, ComputeError, ComputeService, HardwareInfo, ImageInfo, ImageQuery};
 use pallet_runtime::node::Node;
 use pallet_runtime::spec::{GroupSpec, HardwarePreference, NodeSpec};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,19 +50,34 @@ pub const GROUP_TAG: &str = "pallet:group";
 /// Tag holding the node's state flags, comma separated.
 pub const STATE_TAG: &str = "pallet:state";
 
+/// The most user data EC2 takes, before base64.
+pub const MAX_USER_DATA: usize = 16 * 1024;
+
 /// Maps a node to the address and port the SSH layer should use instead of EC2's.
 pub type AddressMap = Arc<dyn Fn(&Node) -> Option<(String, u16)> + Send + Sync>;
 
-/// The EC2 compute service.
+/// The EC2 compute service. Build it with [`Ec2::connect`] and the builder methods, or from a
+/// configuration table with [`provider`].
 #[derive(Clone)]
 pub struct Ec2 {
     client: Client,
+    name: String,
     public_key: Option<String>,
     key_user: String,
     image_owner: Option<String>,
     use_private_ip: bool,
     running_timeout: Duration,
     address_map: Option<AddressMap>,
+    vpc_id: Option<String>,
+    subnet_id: Option<String>,
+    ingress_cidrs: Vec<String>,
+    allow_world: bool,
+    security_group_ids: Vec<String>,
+    user_data: Option<String>,
+    root_volume_size_gib: Option<i32>,
+    root_volume_type: Option<String>,
+    instance_profile: Option<String>,
+    tags: BTreeMap<String, String>,
 }
 
 /// Where to connect and how.
@@ -87,13 +118,116 @@ impl Ec2 {
         let cfg = loader.load().await;
         Ec2 {
             client: Client::new(&cfg),
+            name: "ec2".into(),
             public_key: None,
             key_user: "admin".into(),
             image_owner: None,
             use_private_ip: false,
             running_timeout: Duration::from_secs(300),
             address_map: None,
+            vpc_id: None,
+            subnet_id: None,
+            ingress_cidrs: Vec::new(),
+            allow_world: false,
+            security_group_ids: Vec::new(),
+            user_data: None,
+            root_volume_size_gib: None,
+            root_volume_type: None,
+            instance_profile: None,
+            tags: BTreeMap::new(),
         }
+    }
+
+    /// The name in messages and listings (default `ec2`; [`provider`] uses the configuration's
+    /// service name).
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Launch in this VPC (default: the subnet's, else the region's default VPC).
+    pub fn vpc(mut self, id: Option<String>) -> Self {
+        self.vpc_id = id;
+        self
+    }
+
+    /// Launch in this subnet (default: see [`Ec2Config::subnet_id`]).
+    pub fn subnet(mut self, id: Option<String>) -> Self {
+        self.subnet_id = id;
+        self
+    }
+
+    /// The networks (CIDRs, or bare addresses) that may reach the node spec's inbound ports and
+    /// 22; default none, which is an error when a group is prepared unless
+    /// [`Ec2::allow_world`] or [`Ec2::security_group_ids`] lets traffic in.
+    pub fn ingress_cidrs<S: Into<String>>(mut self, cidrs: impl IntoIterator<Item = S>) -> Self {
+        self.ingress_cidrs = cidrs.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Allow `0.0.0.0/0` and `::/0` (and open to both when no CIDR is given); default false.
+    pub fn allow_world(mut self, on: bool) -> Self {
+        self.allow_world = on;
+        self
+    }
+
+    /// Security groups attached to every instance besides `pallet-<group>`; default none.
+    pub fn security_group_ids<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
+        self.security_group_ids = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// User data for every instance (at most [`MAX_USER_DATA`] bytes; base64-encoded here).
+    pub fn user_data(mut self, text: impl Into<String>) -> Self {
+        self.user_data = Some(text.into());
+        self
+    }
+
+    /// The root volume's size in GiB and type (`gp3`...); `None` keeps the image's.
+    pub fn root_volume(mut self, size_gib: Option<i32>, volume_type: Option<String>) -> Self {
+        self.root_volume_size_gib = size_gib;
+        self.root_volume_type = volume_type;
+        self
+    }
+
+    /// An IAM instance profile for every instance, by name or ARN (`arn:...`).
+    pub fn instance_profile(mut self, name_or_arn: impl Into<String>) -> Self {
+        self.instance_profile = Some(name_or_arn.into());
+        self
+    }
+
+    /// Tags for every resource pallet creates, besides its own (`Name`, `pallet:*`).
+    pub fn tags<K: Into<String>, V: Into<String>>(mut self, tags: impl IntoIterator<Item = (K, V)>) -> Self {
+        self.tags = tags.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        self
+    }
+
+    /// Checks the settings that need no AWS call: the CIDRs (well-formed; `0.0.0.0/0` and `::/0`
+    /// only with [`Ec2::allow_world`]), the tags (not `Name`, `pallet:*` or `aws:*`), the root
+    /// volume (type known to EC2, size 1 to 65536 GiB) and the user data's size.
+    ///
+    /// # Errors
+    /// [`ComputeError::Config`] naming the service and the setting.
+    pub fn check(&self) -> Result<(), ComputeError> {
+        let config = |m: String| ComputeError::Config(format!("{}: {m}", self.name));
+        if !self.ingress_cidrs.is_empty() {
+            ingress::sources(&self.name, &self.ingress_cidrs, self.allow_world)?;
+        }
+        if let Some(k) = self.tags.keys().find(|k| *k == "Name" || k.starts_with("pallet:") || k.starts_with("aws:")) {
+            return Err(config(format!("tags: `{k}` is pallet's or AWS's own (Name, pallet:*, aws:*)")));
+        }
+        if let Some(t) = &self.root_volume_type
+            && VolumeType::try_parse(t).is_err()
+        {
+            return Err(config(format!("root_volume_type `{t}`: one of {}", VolumeType::values().join(", "))));
+        }
+        if let Some(n) = self.root_volume_size_gib.filter(|n| !(1..=65536).contains(n)) {
+            return Err(config(format!("root_volume_size_gib {n}: 1 to 65536")));
+        }
+        if let Some(d) = self.user_data.as_ref().filter(|d| d.len() > MAX_USER_DATA) {
+            return Err(config(format!("user data of {} bytes: at most {MAX_USER_DATA}", d.len())));
+        }
+        Ok(())
     }
 
     /// The admin user's public key, imported as key pair `pallet-<user>`.
@@ -127,8 +261,12 @@ impl Ec2 {
         self
     }
 
-    fn err(what: &str, e: impl std::error::Error) -> ComputeError {
-        ComputeError::Provider { service: "ec2".into(), message: format!("{what}: {}", DisplayErrorContext(e)) }
+    pub(crate) fn err(&self, what: &str, e: impl std::error::Error) -> ComputeError {
+        ComputeError::Provider { service: self.name.clone(), message: format!("{what}: {}", DisplayErrorContext(e)) }
+    }
+
+    fn provider_err(&self, message: String) -> ComputeError {
+        ComputeError::Provider { service: self.name.clone(), message }
     }
 
     fn node_of(&self, i: &aws_sdk_ec2::types::Instance) -> Option<Node> {
@@ -165,7 +303,7 @@ impl Ec2 {
         if let Some(g) = group {
             req = req.filters(Filter::builder().name(format!("tag:{GROUP_TAG}")).values(g).build());
         }
-        let resp = req.send().await.map_err(|e| Self::err("describe instances", e))?;
+        let resp = req.send().await.map_err(|e| self.err("describe instances", e))?;
         Ok(resp.reservations().iter().flat_map(|r| r.instances().iter().cloned()).collect())
     }
 
@@ -185,66 +323,12 @@ impl Ec2 {
         if let Some(o) = &self.image_owner {
             req = req.owners(o);
         }
-        let resp = req.send().await.map_err(|e| Self::err(&format!("group {group}: find an image"), e))?;
+        let resp = req.send().await.map_err(|e| self.err(&format!("group {group}: find an image"), e))?;
         let mut images: Vec<_> = resp.images().iter().filter(|i| i.image_id().is_some()).collect();
         images.sort_by(|a, b| b.creation_date().cmp(&a.creation_date()));
         images.first().and_then(|i| i.image_id().map(String::from)).ok_or_else(|| {
             ComputeError::Config(format!("group {group}: no image matches `{pattern}` (family {family} {version})"))
         })
-    }
-
-    async fn key_pair(&self) -> Result<Option<String>, ComputeError> {
-        let Some(key) = &self.public_key else { return Ok(None) };
-        let name = format!("pallet-{}", self.key_user);
-        let exists = self.client.describe_key_pairs().key_names(&name).send().await.is_ok();
-        if !exists {
-            self.client
-                .import_key_pair()
-                .key_name(&name)
-                .public_key_material(Blob::new(key.as_bytes()))
-                .send()
-                .await
-                .map_err(|e| Self::err(&format!("import key pair {name}"), e))?;
-        }
-        Ok(Some(name))
-    }
-
-    async fn security_group(&self, group: &str, ports: &[u16]) -> Result<String, ComputeError> {
-        let name = format!("pallet-{group}");
-        let found = self
-            .client
-            .describe_security_groups()
-            .filters(Filter::builder().name("group-name").values(&name).build())
-            .send()
-            .await
-            .map_err(|e| Self::err(&format!("group {group}: describe security group"), e))?;
-        if let Some(id) = found.security_groups().first().and_then(|g| g.group_id()) {
-            return Ok(id.to_string());
-        }
-        let created = self
-            .client
-            .create_security_group()
-            .group_name(&name)
-            .description(format!("pallet group {group}"))
-            .send()
-            .await
-            .map_err(|e| Self::err(&format!("group {group}: create security group {name}"), e))?;
-        let id = created.group_id().unwrap_or_default().to_string();
-        let mut all: BTreeSet<u16> = ports.iter().copied().collect();
-        all.insert(22);
-        let mut req = self.client.authorize_security_group_ingress().group_id(&id);
-        for p in all {
-            req = req.ip_permissions(
-                IpPermission::builder()
-                    .ip_protocol("tcp")
-                    .from_port(i32::from(p))
-                    .to_port(i32::from(p))
-                    .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                    .build(),
-            );
-        }
-        req.send().await.map_err(|e| Self::err(&format!("group {group}: open ports"), e))?;
-        Ok(id)
     }
 
     async fn wait_running(&self, id: &str) -> Result<(), ComputeError> {
@@ -256,7 +340,7 @@ impl Ec2 {
                 .instance_ids(id)
                 .send()
                 .await
-                .map_err(|e| Self::err(&format!("describe {id}"), e))?;
+                .map_err(|e| self.err(&format!("describe {id}"), e))?;
             let state = resp
                 .reservations()
                 .iter()
@@ -265,39 +349,37 @@ impl Ec2 {
             match state {
                 Some(InstanceStateName::Running) => return Ok(()),
                 Some(InstanceStateName::Pending) | None => {}
-                Some(other) => {
-                    return Err(ComputeError::Provider {
-                        service: "ec2".into(),
-                        message: format!("{id} went to {other:?}"),
-                    });
-                }
+                Some(other) => return Err(self.provider_err(format!("{id} went to {other:?}"))),
             }
             if Instant::now() > deadline {
-                return Err(ComputeError::Provider {
-                    service: "ec2".into(),
-                    message: format!("{id} did not reach running within {:?}", self.running_timeout),
-                });
+                return Err(self.provider_err(format!("{id} did not reach running within {:?}", self.running_timeout)));
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
 
-    async fn launch(
-        &self,
-        group: &GroupSpec,
-        name: String,
-        image: &str,
-        sg: &str,
-        key: Option<&str>,
-    ) -> Result<Node, ComputeError> {
+    /// The root device of `image`, for a block device mapping that resizes it.
+    async fn root_device(&self, group: &str, image: &str) -> Result<String, ComputeError> {
+        let r = self
+            .client
+            .describe_images()
+            .image_ids(image)
+            .send()
+            .await
+            .map_err(|e| self.err(&format!("group {group}: describe image {image}"), e))?;
+        r.images().first().and_then(|i| i.root_device_name()).map(String::from).ok_or_else(|| {
+            ComputeError::Config(format!(
+                "{}: group {group}: image {image} has no root device to size (root_volume_*)",
+                self.name
+            ))
+        })
+    }
+
+    async fn launch(&self, group: &GroupSpec, name: String, image: &str, p: &Prepared) -> Result<Node, ComputeError> {
         let spec = group.server().effective().node_spec().clone();
         let g = group.name();
-        let tags = TagSpecification::builder()
-            .resource_type(ResourceType::Instance)
-            .tags(Tag::builder().key(MANAGED_TAG).value("1").build())
-            .tags(Tag::builder().key(GROUP_TAG).value(g).build())
-            .tags(Tag::builder().key("Name").value(&name).build())
-            .build();
+        let mut tags = self.tags_for(Some(g));
+        tags.insert("Name".into(), name.clone());
         let mut req = self
             .client
             .run_instances()
@@ -305,34 +387,59 @@ impl Ec2 {
             .instance_type(instance_type(&spec))
             .min_count(1)
             .max_count(1)
-            .security_group_ids(sg)
-            .tag_specifications(tags);
-        if let Some(k) = key {
+            .security_group_ids(&p.security_group)
+            .tag_specifications(tag_spec(ResourceType::Instance, &tags))
+            .tag_specifications(tag_spec(ResourceType::Volume, &tags))
+            .tag_specifications(tag_spec(ResourceType::NetworkInterface, &tags));
+        for extra in &self.security_group_ids {
+            req = req.security_group_ids(extra);
+        }
+        if let Some(k) = &p.key_pair {
             req = req.key_name(k);
         }
-        if let Some(zone) = &spec.location.location_id {
-            req = req.placement(Placement::builder().availability_zone(zone).build());
+        match (&p.site.subnet_id, &spec.location.location_id) {
+            (Some(subnet), _) => req = req.subnet_id(subnet),
+            (None, Some(zone)) => req = req.placement(Placement::builder().availability_zone(zone).build()),
+            (None, None) => {}
+        }
+        if let Some(d) = &self.user_data {
+            req = req.user_data(base64::engine::general_purpose::STANDARD.encode(d));
+        }
+        if let Some(profile) = &self.instance_profile {
+            let spec = IamInstanceProfileSpecification::builder();
+            let spec = if profile.starts_with("arn:") { spec.arn(profile) } else { spec.name(profile) };
+            req = req.iam_instance_profile(spec.build());
+        }
+        if self.root_volume_size_gib.is_some() || self.root_volume_type.is_some() {
+            let mut ebs = EbsBlockDevice::builder().delete_on_termination(true);
+            if let Some(n) = self.root_volume_size_gib {
+                ebs = ebs.volume_size(n);
+            }
+            if let Some(t) = &self.root_volume_type {
+                ebs = ebs.volume_type(VolumeType::from(t.as_str()));
+            }
+            let device = self.root_device(g, image).await?;
+            req = req.block_device_mappings(BlockDeviceMapping::builder().device_name(device).ebs(ebs.build()).build());
         }
         if let Some(price) = spec.qos.spot_price {
-            req = req.instance_market_options(
-                InstanceMarketOptionsRequest::builder()
-                    .market_type(MarketType::Spot)
-                    .spot_options(SpotMarketOptions::builder().max_price(format!("{price}")).build())
-                    .build(),
-            );
+            req = req
+                .instance_market_options(
+                    InstanceMarketOptionsRequest::builder()
+                        .market_type(MarketType::Spot)
+                        .spot_options(SpotMarketOptions::builder().max_price(format!("{price}")).build())
+                        .build(),
+                )
+                .tag_specifications(tag_spec(ResourceType::SpotInstancesRequest, &tags));
         }
         let resp = req.send().await.map_err(|e| {
             let code = e.code().unwrap_or("").to_string();
-            Self::err(&format!("group {g}: run instance {name} ({code})"), e)
+            self.err(&format!("group {g}: run instance {name} ({code})"), e)
         })?;
         let id = resp.instances().first().and_then(|i| i.instance_id()).unwrap_or_default().to_string();
         if let Err(e) = self.wait_running(&id).await {
             // It is tagged, but not usable: terminate it and report.
             let _ = self.client.terminate_instances().instance_ids(&id).send().await;
-            return Err(ComputeError::Provider {
-                service: "ec2".into(),
-                message: format!("group {g}: {e}; {id} terminated"),
-            });
+            return Err(self.provider_err(format!("group {g}: {e}; {id} terminated")));
         }
         let resp = self
             .client
@@ -340,12 +447,19 @@ impl Ec2 {
             .instance_ids(&id)
             .send()
             .await
-            .map_err(|e| Self::err(&format!("describe {id}"), e))?;
+            .map_err(|e| self.err(&format!("describe {id}"), e))?;
         resp.reservations()
             .iter()
             .flat_map(|r| r.instances())
             .find_map(|i| self.node_of(i))
-            .ok_or_else(|| ComputeError::Provider { service: "ec2".into(), message: format!("{id} vanished") })
+            .ok_or_else(|| self.provider_err(format!("{id} vanished")))
+    }
+
+    /// Prepares `group` (see [`ComputeService::prepare_group`]).
+    async fn prepare_spec(&self, group: &GroupSpec) -> Result<Prepared, ComputeError> {
+        self.check()?;
+        let spec = group.server().effective().node_spec().clone();
+        self.prepare(group.name(), &spec.network.inbound_ports, spec.location.location_id.as_deref()).await
     }
 }
 
@@ -374,64 +488,9 @@ pub fn instance_type(spec: &NodeSpec) -> InstanceType {
     InstanceType::from(pick.map_or("t3.2xlarge", |t| t.0))
 }
 
-/// The options of an `ec2` service in a configuration file (see [`provider`]).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Ec2Config {
-    /// The region (default: from the AWS configuration chain).
-    #[serde(default)]
-    pub region: Option<String>,
-    /// An endpoint URL instead of AWS's.
-    #[serde(default)]
-    pub endpoint_url: Option<String>,
-    /// Look images up among this owner's (an account id, or `amazon`).
-    #[serde(default)]
-    pub image_owner: Option<String>,
-    /// Connect to private addresses (from inside the VPC).
-    #[serde(default)]
-    pub use_private_ip: bool,
-    /// How long an instance may take to reach `running`, in seconds (default 300).
-    #[serde(default)]
-    pub running_timeout_secs: Option<u64>,
-}
-
-/// The `ec2` provider, to register with `App::provider("ec2", pallet_ec2::provider())` so a
-/// configuration can name it:
-///
-/// ```toml
-/// [services.aws]
-/// provider = "ec2"
-/// region = "eu-west-1"
-/// image_owner = "136693071363"   # Debian's account
-/// ```
-///
-/// Credentials come from the standard AWS chain; the admin user's public key is imported as
-/// key pair `pallet-<user>`.
-pub fn provider() -> ProviderFactory {
-    Arc::new(|c: ProviderConfig<'_>| {
-        Box::pin(async move {
-            let o: Ec2Config = c.parse()?;
-            let mut svc =
-                Ec2::connect(Ec2Options { region: o.region, endpoint_url: o.endpoint_url, ..Ec2Options::default() })
-                    .await
-                    .use_private_ip(o.use_private_ip);
-            if let Some(owner) = o.image_owner {
-                svc = svc.image_owner(owner);
-            }
-            if let Some(t) = o.running_timeout_secs {
-                svc = svc.running_timeout(Duration::from_secs(t));
-            }
-            if let Some(k) = c.admin.public_key_path().and_then(|p| std::fs::read_to_string(p).ok()) {
-                svc = svc.admin_key(c.admin.username.clone(), k);
-            }
-            Ok(Arc::new(svc) as Arc<dyn ComputeService>)
-        })
-    })
-}
-
 impl ComputeService for Ec2 {
     fn name(&self) -> &str {
-        "ec2"
+        &self.name
     }
 
     fn creates_nodes(&self) -> bool {
@@ -454,9 +513,8 @@ impl ComputeService for Ec2 {
         Box::pin(async move {
             let g = group.name();
             let spec = group.server().effective().node_spec().clone();
+            let prepared = self.prepare_spec(group).await?;
             let image = self.image_for(&spec, g).await?;
-            let key = self.key_pair().await?;
-            let sg = self.security_group(g, &spec.network.inbound_ports).await?;
             let taken: BTreeSet<String> =
                 self.instances(Some(g)).await?.iter().filter_map(|i| self.node_of(i)).map(|n| n.name).collect();
             let mut names = Vec::new();
@@ -468,7 +526,7 @@ impl ComputeService for Ec2 {
                 }
                 k += 1;
             }
-            let launches = names.into_iter().map(|n| self.launch(group, n, &image, &sg, key.as_deref()));
+            let launches = names.into_iter().map(|n| self.launch(group, n, &image, &prepared));
             let mut nodes = Vec::new();
             let mut errors = Vec::new();
             for r in futures_util::future::join_all(launches).await {
@@ -478,10 +536,22 @@ impl ComputeService for Ec2 {
                 }
             }
             if !errors.is_empty() {
-                return Err(ComputeError::Provider { service: "ec2".into(), message: errors.join("; ") });
+                return Err(self.provider_err(errors.join("; ")));
             }
             Ok(nodes)
         })
+    }
+
+    fn prepare_group<'a>(&'a self, group: &'a GroupSpec) -> BoxFuture<'a, Result<(), ComputeError>> {
+        Box::pin(async move { self.prepare_spec(group).await.map(|_| ()) })
+    }
+
+    fn images<'a>(&'a self, query: &'a ImageQuery) -> BoxFuture<'a, Result<Vec<ImageInfo>, ComputeError>> {
+        Box::pin(self.list_images(query))
+    }
+
+    fn hardware(&self) -> BoxFuture<'_, Result<Vec<HardwareInfo>, ComputeError>> {
+        Box::pin(self.list_hardware())
     }
 
     fn destroy_nodes<'a>(&'a self, nodes: &'a [Node]) -> BoxFuture<'a, Result<(), ComputeError>> {
@@ -493,7 +563,7 @@ impl ComputeService for Ec2 {
             for n in nodes {
                 req = req.instance_ids(&n.id);
             }
-            req.send().await.map_err(|e| Self::err("terminate instances", e))?;
+            req.send().await.map_err(|e| self.err("terminate instances", e))?;
             Ok(())
         })
     }
@@ -509,7 +579,7 @@ impl ComputeService for Ec2 {
                 .tags(Tag::builder().key(STATE_TAG).value(value).build())
                 .send()
                 .await
-                .map_err(|e| Self::err(&format!("tag {}", node.name), e))?;
+                .map_err(|e| self.err(&format!("tag {}", node.name), e))?;
             Ok(())
         })
     }
