@@ -513,8 +513,9 @@ impl ComputeService for Ec2 {
         Box::pin(async move {
             let g = group.name();
             let spec = group.server().effective().node_spec().clone();
-            let prepared = self.prepare_spec(group).await?;
+            // The image first: finding none changes nothing.
             let image = self.image_for(&spec, g).await?;
+            let prepared = self.prepare_spec(group).await?;
             let taken: BTreeSet<String> =
                 self.instances(Some(g)).await?.iter().filter_map(|i| self.node_of(i)).map(|n| n.name).collect();
             let mut names = Vec::new();

@@ -228,6 +228,13 @@ async fn an_unknown_image_is_a_clear_error_naming_the_group() {
         0,
         "no instance at all, tagged or not"
     );
+    let sgs = c
+        .describe_security_groups()
+        .filters(aws_sdk_ec2::types::Filter::builder().name("group-name").values("pallet-web").build())
+        .send()
+        .await
+        .unwrap();
+    assert!(sgs.security_groups().is_empty(), "no security group either");
 }
 
 /// A fake EC2 endpoint answering every request with one error.
