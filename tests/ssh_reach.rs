@@ -17,8 +17,8 @@ fn bin(name: &str) -> PathBuf {
     p
 }
 
-/// `motd ARGS` in `dir` with `HOME` there (no key of this machine is picked up) and no agent
-/// unless `agent` names one; `netns` runs it inside that network namespace.
+/// `motd --keep-connections 0 ARGS` in `dir` with `HOME` there (no key of this machine is picked
+/// up) and no agent unless `agent` names one; `netns` runs it inside that network namespace.
 fn motd(dir: &Path, args: &[&str], agent: Option<&Path>, netns: Option<&Path>) -> Output {
     let mut c = match netns {
         Some(ns) => {
@@ -28,7 +28,9 @@ fn motd(dir: &Path, args: &[&str], agent: Option<&Path>, netns: Option<&Path>) -
         }
         None => Command::new(bin("motd")),
     };
-    c.args(args)
+    // Masters are not kept: each run makes its own connections (counted at the bastion).
+    c.args(["--keep-connections", "0"])
+        .args(args)
         .current_dir(dir)
         .env_remove("PALLET_CONFIG")
         .env_remove("SSH_AUTH_SOCK")
