@@ -222,6 +222,21 @@ async fn create_missing(
         (want > have).then_some(async move { (g.name(), compute.create_nodes(g, want - have).await) })
     });
     let mut failures = Vec::new();
+    // Groups that keep their nodes still get what the service keeps for the group brought in
+    // line with their spec (a security group's rules after the inbound ports changed); creating
+    // nodes does it for the others.
+    let keeping = groups.iter().filter(|g| {
+        let have = remaining.iter().filter(|n| g.contains(n) && n.running).count();
+        let want = g.node_count().unwrap_or(0);
+        want > 0 && want <= have
+    });
+    let prepared =
+        futures_util::future::join_all(keeping.map(|g| async move { (g.name(), compute.prepare_group(g).await) }));
+    for (group, r) in prepared.await {
+        if let Err(e) = r {
+            failures.push(NodeResult::group_failed(group, "prepare", format!("group {group}: {e}")));
+        }
+    }
     for (group, r) in futures_util::future::join_all(creations).await {
         match r {
             Ok(new) => {
