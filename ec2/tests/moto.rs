@@ -328,6 +328,12 @@ async fn security_group_rules_follow_the_ports_and_the_world_needs_allow_world()
     assert_eq!(r.created, ["web-2"]);
     assert_eq!(rules(&c, "pallet-web").await, expected(&[22, 443], &ours));
 
+    // The ports change and the count does not: converge reconciles the rules all the same.
+    let r = converge(svc.clone(), vec![web_ports(&image, 2, &[22, 9000])], options(&fleet)).await.unwrap();
+    assert!(!r.failed(), "{}", r.human());
+    assert!(r.created.is_empty());
+    assert_eq!(rules(&c, "pallet-web").await, expected(&[22, 9000], &ours));
+
     // Preparing the group alone reconciles too (no node is created).
     svc.prepare_group(&web_ports(&image, 2, &[8080])).await.unwrap();
     assert_eq!(rules(&c, "pallet-web").await, expected(&[22, 8080], &ours));
