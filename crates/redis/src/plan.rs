@@ -1,0 +1,106 @@
+//! The plan functions: `settings`, `install`, `configure`.
+
+use crate::config::RedisConfig;
+use crate::os::flavor;
+use crate::render::{auth_conf, redis_conf};
+use crate::{FACILITY, RedisSettings};
+use pallet::prelude::*;
+use std::net::{IpAddr, Ipv4Addr};
+
+/// The flag `configure` sets when `redis.conf` or the password file changes; the restart runs
+/// only then.
+pub const CHANGED_FLAG: &str = "pallet-redis-conf";
+
+/// The addresses Redis binds: the configured ones, or the node's private address and
+/// `127.0.0.1`.
+fn bind(ctx: &Plan<'_>, config: &RedisConfig) -> Result<Vec<IpAddr>, String> {
+    if let Some(b) = &config.bind {
+        return Ok(b.clone());
+    }
+    let private = ctx.node().private_address();
+    let ip: IpAddr = private.parse().map_err(|_| {
+        format!("pallet-redis: the node's private address `{private}` is not an IP address; set `bind`")
+    })?;
+    let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    Ok(if ip == lo { vec![lo] } else { vec![ip, lo] })
+}
+
+plan_fn! {
+    /// Publishes [`RedisSettings`] under [`FACILITY`] (`redis`): the first non-loopback bind
+    /// address (the private address by default), the port, and whether a password is required
+    /// (never the password). Run it in `settings`.
+    pub fn settings(ctx, config: &RedisConfig) {
+        let host = match bind(ctx, config) {
+            Ok(b) => b.iter().find(|a| !a.is_loopback()).or(b.first()).map_or_else(|| ctx.node().private_address().to_string(), IpAddr::to_string),
+            Err(e) => return ctx.fail(e),
+        };
+        ctx.publish(FACILITY, &RedisSettings { host, port: config.port, password_required: config.password.is_some() });
+    }
+}
+
+plan_fn! {
+    /// Installs the distribution's Redis server package; refuses an OS the crate does not
+    /// support.
+    pub fn install(ctx, _config: &RedisConfig) {
+        match flavor(ctx.os()) {
+            Ok(f) => { package(f.package); }
+            Err(e) => { ctx.fail(e); }
+        }
+    }
+}
+
+plan_fn! {
+    /// Writes the password file (secret, when a password is set) and the whole `redis.conf`,
+    /// each checked by `redis-server` itself before it replaces the old file (a configuration
+    /// Redis would refuse keeps the old file and fails the action); enables and starts Redis and
+    /// restarts it only when a file changed.
+    pub fn configure(ctx, config: &RedisConfig) {
+        let f = match flavor(ctx.os()) {
+            Ok(f) => f,
+            Err(e) => return ctx.fail(e),
+        };
+        if let Err(e) = config.validate() {
+            return ctx.fail(format!("pallet-redis: invalid configuration:\n{e}"));
+        }
+        let bind = match bind(ctx, config) {
+            Ok(b) => b,
+            Err(e) => return ctx.fail(e),
+        };
+        if let Some(p) = &config.password {
+            remote_file(f.auth, content = auth_conf(p.expose()), owner = "redis", group = "redis", mode = 0o640,
+                        secret = true, verify = check_including_first_argument(), flag_on_changed = CHANGED_FLAG);
+        }
+        remote_file(f.conf, content = redis_conf(config, &f, &bind), owner = "redis", group = "redis", mode = 0o640,
+                    verify = check_first_argument(), flag_on_changed = CHANGED_FLAG);
+        service(f.service, enable = true).start();
+        service(f.service).restart().if_flag(CHANGED_FLAG);
+    }
+}
+
+/// Checks the configuration file `$1` with `redis-server` itself: it reads the file (and what
+/// it includes) with TCP and persistence turned off on the command line; a file it accepts ends
+/// in "not listen anywhere", anything else is printed and fails.
+pub fn check_first_argument() -> Script {
+    script! {
+        p_rd=$(mktemp -d);
+        timeout 20 redis-server $1 --port 0 --daemonize no --dir $p_rd --logfile $p_rd/log
+            --pidfile $p_rd/pid --save "" --appendonly no > $p_rd/out 2>&1 || true;
+        if grep -q "not listen anywhere" $p_rd/log 2> /dev/null {
+            rm -rf -- $p_rd;
+        } else {
+            cat -- $p_rd/out >&2;
+            rm -rf -- $p_rd;
+            exit 1;
+        }
+    }
+}
+
+/// Checks a file meant to be included (`$1`) through a configuration that includes it.
+pub fn check_including_first_argument() -> Script {
+    let check = check_first_argument();
+    script! {
+        printf "include %s\n" $1 > $P_T/pallet-redis-include.conf;
+        set -- $P_T/pallet-redis-include.conf;
+        #check;
+    }
+}
