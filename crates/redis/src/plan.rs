@@ -52,8 +52,9 @@ plan_fn! {
 plan_fn! {
     /// Writes the password file (secret, when a password is set) and the whole `redis.conf`,
     /// each checked by `redis-server` itself before it replaces the old file (a configuration
-    /// Redis would refuse keeps the old file and fails the action); enables and starts Redis and
-    /// restarts it only when a file changed.
+    /// Redis would refuse keeps the old file and fails the action); restarts Redis only when a
+    /// file changed (which starts it if it was stopped), then makes sure it runs and starts at
+    /// boot, waiting for the port after each step.
     pub fn configure(ctx, config: &RedisConfig) {
         let f = match flavor(ctx.os()) {
             Ok(f) => f,
@@ -71,24 +72,38 @@ plan_fn! {
                         secret = true, verify = check_including_first_argument(), flag_on_changed = CHANGED_FLAG);
         }
         remote_file(f.conf, content = redis_conf(config, &f, &bind), owner = "redis", group = "redis", mode = 0o640,
-                    verify = check_first_argument(), flag_on_changed = CHANGED_FLAG);
-        service(f.service, enable = true).start();
+                    verify = check_first_argument(true), flag_on_changed = CHANGED_FLAG);
+        // Restart first, then make sure it runs. Redis writes its pid file only once it
+        // listens, so each step waits for the port before the next one reads the pid file (a
+        // restart or status check too early would miss the server and start a second one).
         service(f.service).restart().if_flag(CHANGED_FLAG);
+        wait_for_port(config.port, retries = 15, standoff = 1);
+        service(f.service, enable = true).start();
+        wait_for_port(config.port, retries = 15, standoff = 1);
     }
 }
 
-/// Checks the configuration file `$1` with `redis-server` itself: it reads the file (and what
-/// it includes) with TCP and persistence turned off on the command line; a file it accepts ends
-/// in "not listen anywhere", anything else is printed and fails.
-pub fn check_first_argument() -> Script {
+/// Checks the configuration file `$1` with `redis-server` itself: it reads a copy without its
+/// `logfile`, `pidfile` and `dir` lines (Redis opens the log file while reading the
+/// configuration, and as root it would create it with the wrong owner), with TCP and
+/// persistence turned off on the command line; a file it accepts ends in "not listen anywhere".
+/// Anything else fails, with Redis's complaint on stderr when `show_errors` (not for secret
+/// files: Redis quotes the offending line).
+pub fn check_first_argument(show_errors: bool) -> Script {
+    let complain = if show_errors {
+        script! { cat -- $p_rd/out >&2; }
+    } else {
+        script! { echo "redis-server refused the configuration (not shown: it is secret)" >&2; }
+    };
     script! {
         p_rd=$(mktemp -d);
-        timeout 20 redis-server $1 --port 0 --daemonize no --dir $p_rd --logfile $p_rd/log
+        grep -v -E "^[[:space:]]*(logfile|pidfile|dir)[[:space:]]" $1 > $p_rd/redis.conf || true;
+        timeout 20 redis-server $p_rd/redis.conf --port 0 --daemonize no --dir $p_rd --logfile $p_rd/log
             --pidfile $p_rd/pid --save "" --appendonly no > $p_rd/out 2>&1 || true;
         if grep -q "not listen anywhere" $p_rd/log 2> /dev/null {
             rm -rf -- $p_rd;
         } else {
-            cat -- $p_rd/out >&2;
+            #complain;
             rm -rf -- $p_rd;
             exit 1;
         }
@@ -96,8 +111,9 @@ pub fn check_first_argument() -> Script {
 }
 
 /// Checks a file meant to be included (`$1`) through a configuration that includes it.
+/// Nothing of the file is shown when the check fails.
 pub fn check_including_first_argument() -> Script {
-    let check = check_first_argument();
+    let check = check_first_argument(false);
     script! {
         printf "include %s\n" $1 > $P_T/pallet-redis-include.conf;
         set -- $P_T/pallet-redis-include.conf;

@@ -65,7 +65,12 @@ impl Lab {
             dir,
             key,
             groups: groups.iter().map(|g| (*g).to_string()).collect(),
-            run_args: vec!["--ulimit".into(), "nofile=1024:1024".into(), "--ulimit".into(), "nproc=1024:1024".into()],
+            // Debian's init scripts find non-root daemons (redis) through /proc/PID/exe, which
+            // root in a container reads only with CAP_SYS_PTRACE: without it they cannot stop
+            // them, and a restart starts a second server.
+            run_args: ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--cap-add", "SYS_PTRACE"]
+                .map(String::from)
+                .to_vec(),
             started: Instant::now(),
         };
         lab.remove_containers();
@@ -138,7 +143,7 @@ impl Lab {
         let first = self.converge(groups()).await;
         assert!(first.summary.changed > 0, "the first run changes the node: {}", first.human());
         let second = self.converge(groups()).await;
-        assert_eq!(second.summary.changed, 0, "the second run changes nothing: {}", second.human());
+        assert_eq!(second.summary.changed, 0, "the second run changes nothing:\n{}", second.changes_text());
         assert!(second.created.is_empty() && second.destroyed.is_empty());
         let check = self.check(groups()).await;
         assert_eq!(check.summary.changed, 0, "check mode reports no change: {}", check.changes_text());
@@ -167,6 +172,11 @@ impl Lab {
     /// Runs `cmd` with `sh -c` as root in container `name` (`podman exec`).
     pub fn exec(&self, name: &str, cmd: &str) -> Output {
         podman(&["exec", name, "sh", "-c", cmd])
+    }
+
+    /// Runs `cmd` with `bash -c` as root in container `name` (for `/dev/tcp`).
+    pub fn bash(&self, name: &str, cmd: &str) -> Output {
+        podman(&["exec", name, "bash", "-c", cmd])
     }
 
     /// Runs `cmd` on `node` over a fresh SSH connection as `user`, with the lab key.
@@ -207,10 +217,12 @@ impl Lab {
 }
 
 impl Drop for Lab {
+    /// Removes the lab's containers and directory; with `PALLET_KEEP_LAB` set both stay, for
+    /// a look after a failure (the next run of the test removes the containers).
     fn drop(&mut self) {
-        self.remove_containers();
         eprintln!("[lab] done in {:.1} s", self.started.elapsed().as_secs_f64());
         if std::env::var("PALLET_KEEP_LAB").is_err() {
+            self.remove_containers();
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
