@@ -131,7 +131,7 @@ plan_fn! {
         remote_file(path, content = render::ruleset(config, &sources), mode = 0o644,
                     verify = script! { nft -c -f $1; }, flag_on_changed = CHANGED_FLAG);
         let table = render::TABLE.split(' ').collect::<Vec<_>>();
-        exec_script(script! {
+        exec_checked_script("load the ruleset when it changed or is not loaded", script! {
             if p_flagged #CHANGED_FLAG || ! nft list table #table > /dev/null 2>&1 {
                 p_changed;
                 p_checking || nft -f #path;

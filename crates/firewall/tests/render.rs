@@ -36,7 +36,7 @@ fn the_ruleset_is_checked_then_loaded_and_enabled_where_an_init_system_runs_it()
         [
             "packages: install nftables",
             "remote_file /etc/nftables.conf (content, 752 bytes) mode 0644",
-            "exec_script if p_flagged pallet-firewall-rules || ! nft list table inet pallet >/dev/null 2>&1; then",
+            "exec_checked_script load the ruleset when it changed or is not loaded",
             "service nftables enable",
         ]
     );

@@ -207,10 +207,10 @@ plan_fn! {
         };
         package(f.package.clone());
         let home = f.java_home.clone();
-        exec_script(link_and_default(&f, config.default)).unchanged();
+        exec_checked_script("JAVA_HOME and the default java", link_and_default(&f, config.default)).unchanged();
         let java = format!("{home}/bin/java");
         let want = format!("version \"{}", f.major);
-        exec_script(script! {
+        exec_checked_script("java -version", script! {
             if p_checking && [ ! -x #java ] { exit 0; }
             #java -version > $P_T/java-version 2>&1;
             if ! grep -q #want $P_T/java-version { cat $P_T/java-version >&2; exit 1; }

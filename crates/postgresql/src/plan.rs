@@ -71,7 +71,7 @@ plan_fn! {
             Init::PostgresqlSetup => script! { postgresql-setup --initdb; },
             Init::OpenrcSetup => script! { /etc/init.d/postgresql setup; },
         };
-        exec_script(script! { if [ ! -f #marker ] { p_changed; p_checking || #init; } }).unchanged();
+        exec_checked_script("create the cluster if missing", script! { if [ ! -f #marker ] { p_changed; p_checking || #init; } }).unchanged();
     }
 }
 
@@ -109,7 +109,7 @@ plan_fn! {
         service(f.service, enable = true).start();
         wait_for_port(port, retries = 15, standoff = 1);
         match hba_check(port) {
-            Ok(s) => { exec_script(s).unchanged(); }
+            Ok(s) => { exec_checked_script("pg_hba.conf has no errors", s).unchanged(); }
             Err(e) => { ctx.fail(e.to_string()); }
         }
         service(f.service).reload().if_flag(HBA_FLAG);

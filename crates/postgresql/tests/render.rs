@@ -43,7 +43,7 @@ fn the_plan_on_debian_12() {
         db.actions,
         [
             "packages: install postgresql-15",
-            "exec_script if [ ! -f /var/lib/postgresql/15/main/PG_VERSION ]; then",
+            "exec_checked_script create the cluster if missing",
             "line_in_file /etc/postgresql/15/main/postgresql.conf /^[#[:space:]]*include_dir[[:space:]]*=/ present",
             "directory /etc/postgresql/15/main/conf.d owner postgres group postgres mode 0755",
             "remote_file /etc/postgresql/15/main/conf.d/pallet.conf (content, 189 bytes) owner postgres group postgres mode 0644",
@@ -52,7 +52,7 @@ fn the_plan_on_debian_12() {
             "wait_for_port 5432 (15 retries, 1 s apart)",
             "service postgresql start enable",
             "wait_for_port 5432 (15 retries, 1 s apart)",
-            "exec_script if ! p_checking; then",
+            "exec_checked_script pg_hba.conf has no errors",
             "service postgresql reload if pallet-postgresql-hba changed",
             "postgresql role app (login, password)",
             "postgresql database appdb owner app",

@@ -271,7 +271,7 @@ plan_fn! {
             return ctx.fail(format!("pallet-ssh: refused:\n{e}"));
         }
         let missing = "pallet-ssh: /etc/ssh/sshd_config does not start by including /etc/ssh/sshd_config.d/*.conf; add `Include /etc/ssh/sshd_config.d/*.conf` as its first directive";
-        exec_script(script! {
+        exec_checked_script("sshd_config reads sshd_config.d first", script! {
             p_first=$(grep -v -E "^[[:space:]]*(#|$)" /etc/ssh/sshd_config | head -n 1);
             case $p_first {
                 "Include /etc/ssh/sshd_config.d/*.conf" => { :; }

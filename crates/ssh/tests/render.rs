@@ -21,7 +21,7 @@ fn the_drop_in_is_checked_with_sshd_and_reloaded_only_when_changed() {
     assert_eq!(
         s.actions,
         [
-            "exec_script p_first=\"$(grep -v -E '^[[:space:]]*(#|$)' /etc/ssh/sshd_config | head -n 1)\"",
+            "exec_checked_script sshd_config reads sshd_config.d first",
             "directory /etc/ssh/sshd_config.d mode 0755",
             "remote_file /etc/ssh/sshd_config.d/00-pallet.conf (content, 401 bytes) mode 0644",
             "service ssh reload if pallet-ssh-conf changed",
