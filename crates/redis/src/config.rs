@@ -139,7 +139,7 @@ mod tests {
         let c: RedisConfig = serde_json::from_str(r#"{"password": "s3cret", "persistence": {"aof": true}}"#).unwrap();
         assert_eq!(c.port, 6379);
         assert!(c.persistence.aof && c.persistence.save.len() == 3);
-        assert_eq!(format!("{c:?}").contains("s3cret"), false, "Debug must not show the password");
+        assert!(!format!("{c:?}").contains("s3cret"), "Debug must not show the password");
         assert_eq!(c.validate(), Ok(()));
         let bad = RedisConfig {
             port: 0,
