@@ -1,7 +1,8 @@
 //! A real converge (podman, Debian 12 base image, nginx from the Debian mirror): an app node
 //! serving a page and a proxy node in front of the role's nodes. First run changed, second ok,
-//! check mode no change; the page comes through the proxy; a configuration `nginx -t` refuses
-//! keeps the old file and nginx keeps serving.
+//! check mode no change; the page comes through the proxy; check mode shows the diff of a
+//! change without making it; a configuration `nginx -t` refuses keeps the old file and nginx
+//! keeps serving.
 
 use pallet::prelude::*;
 use pallet_nginx::{Location, NginxConfig, Site, Upstream};
@@ -75,6 +76,17 @@ async fn the_proxy_serves_the_app_node_through_the_role_upstream() {
     let conf = lab.exec(&web.name, "cat /etc/nginx/nginx.conf");
     let conf = String::from_utf8_lossy(&conf.stdout);
     assert!(conf.contains(&format!("server {}:80;", app.private_ip.clone().unwrap())), "{conf}");
+
+    // Check mode shows the diff a change would make, and changes nothing.
+    let check = lab.check(groups(vec!["client_max_body_size 2m;".into()])).await;
+    assert_eq!(check.summary.changed, 2, "the file and the reload: {}", check.changes_text());
+    let changes = check.changes_text();
+    assert!(
+        changes.contains("would change: node pn-web-1 phase configure: remote_file /etc/nginx/nginx.conf"),
+        "{changes}"
+    );
+    assert!(changes.contains("  +        client_max_body_size 2m;"), "{changes}");
+    assert_eq!(String::from_utf8_lossy(&lab.exec(&web.name, "cat /etc/nginx/nginx.conf").stdout), conf);
 
     // A directive nginx refuses: the action fails, the old file stays, nginx keeps proxying.
     let t = Instant::now();
