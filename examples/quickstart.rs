@@ -10,9 +10,9 @@
 //!
 //! - `db` extends [`pallet_redis::server_spec`]: Redis on the node's private address with a
 //!   password (made on first use and kept in the state directory; a secret, so `plan`, `check`
-//!   and reports never show it), and publishes its address under the `redis` facility; and
-//!   [`pallet_firewall::server_spec`]: only the SSH port and Redis, and Redis only from the
-//!   nodes with role `web`.
+//!   and reports never show it), and publishes its address under the `redis` facility.
+//!   (`pallet_firewall::server_spec` would close everything else and admit Redis from the
+//!   nodes with role `web` only; it is left out to keep the quickstart as fast as it was.)
 //! - `web` extends [`pallet_nginx::server_spec`]: nginx serving a page that names the db node's
 //!   address, read from the `redis` settings of the `db` group.
 //! - Both extend [`pallet_ssh::server_spec`] (no passwords, no root login, no forwarding) and
@@ -22,7 +22,6 @@
 use pallet::compute::Containers;
 use pallet::prelude::*;
 use pallet::transport::AdminUser;
-use pallet_firewall::{Allow, FirewallConfig};
 use pallet_nginx::NginxConfig;
 use pallet_redis::{Password, RedisConfig, RedisSettings};
 use pallet_ssh::SshConfig;
@@ -50,10 +49,6 @@ fn groups(redis_password: Password) -> Vec<GroupSpec> {
         extends = [pallet_ssh::server_spec(SshConfig::default())],
     };
     let redis = RedisConfig { password: Some(redis_password), ..RedisConfig::default() };
-    let firewall = FirewallConfig {
-        allow: vec![Allow { ports: vec![redis.port], role: Some("web".into()), ..Allow::default() }],
-        ..FirewallConfig::default()
-    };
     vec![
         group_spec! {
             name = "web", count = 2, roles = [web], extends = [base.clone(), pallet_nginx::server_spec(NginxConfig::default())],
@@ -62,7 +57,7 @@ fn groups(redis_password: Password) -> Vec<GroupSpec> {
         },
         group_spec! {
             name = "db", count = 1,
-            extends = [base, pallet_redis::server_spec(redis), pallet_firewall::server_spec(firewall)],
+            extends = [base, pallet_redis::server_spec(redis)],
             node_spec = node_spec! { image = { os_family = Debian, login_user = "root" }, network = { inbound_ports = [22] } },
         },
     ]
@@ -117,20 +112,12 @@ async fn main() -> std::process::ExitCode {
     let engine = std::env::var("PALLET_ENGINE").unwrap_or_else(|_| "podman".into());
     let image = std::env::var("PALLET_BASE_IMAGE").unwrap_or_else(|_| "localhost/pallet-debian:12".into());
     // podman on hosts with hybrid cgroups (like this project's CI machines) needs runc and
-    // explicit limits (crun fails there on cgroup setup). nftables needs NET_ADMIN in the
-    // container; Debian's init scripts need SYS_PTRACE to find non-root daemons (Redis) there.
+    // explicit limits (crun fails there on cgroup setup). Debian's init scripts need SYS_PTRACE
+    // to find non-root daemons (Redis) in a container (to restart them); nftables (the firewall
+    // crate) would need NET_ADMIN.
     let containers = Containers::new(engine, image)
         .engine_args(["--runtime", "runc"])
-        .run_args([
-            "--ulimit",
-            "nofile=1024:1024",
-            "--ulimit",
-            "nproc=1024:1024",
-            "--cap-add",
-            "NET_ADMIN",
-            "--cap-add",
-            "SYS_PTRACE",
-        ])
+        .run_args(["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--cap-add", "SYS_PTRACE"])
         .authorized_key(public);
     pallet::cli::App::new(groups(redis_password(&dir)))
         .service("local", Arc::new(containers))

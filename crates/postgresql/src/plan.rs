@@ -105,7 +105,6 @@ plan_fn! {
         remote_file(format!("{}/pg_hba.conf", f.confdir), content = pg_hba_conf(&config.hba, &clients),
                     owner = "postgres", group = "postgres", mode = 0o640, flag_on_changed = HBA_FLAG);
         service(f.service).restart().if_flag(CONF_FLAG);
-        wait_for_port(port, retries = 15, standoff = 1);
         service(f.service, enable = true).start();
         wait_for_port(port, retries = 15, standoff = 1);
         match hba_check(port) {

@@ -49,7 +49,6 @@ fn the_plan_on_debian_12() {
             "remote_file /etc/postgresql/15/main/conf.d/pallet.conf (content, 189 bytes) owner postgres group postgres mode 0644",
             "remote_file /etc/postgresql/15/main/pg_hba.conf (content, 324 bytes) owner postgres group postgres mode 0640",
             "service postgresql restart if pallet-postgresql-conf changed",
-            "wait_for_port 5432 (15 retries, 1 s apart)",
             "service postgresql start enable",
             "wait_for_port 5432 (15 retries, 1 s apart)",
             "exec_checked_script pg_hba.conf has no errors",

@@ -54,7 +54,7 @@ plan_fn! {
     /// each checked by `redis-server` itself before it replaces the old file (a configuration
     /// Redis would refuse keeps the old file and fails the action); restarts Redis only when a
     /// file changed (which starts it if it was stopped), then makes sure it runs and starts at
-    /// boot, waiting for the port after each step.
+    /// boot, and waits until it listens.
     pub fn configure(ctx, config: &RedisConfig) {
         let f = match flavor(ctx.os()) {
             Ok(f) => f,
@@ -73,11 +73,11 @@ plan_fn! {
         }
         remote_file(f.conf, content = redis_conf(config, &f, &bind), owner = "redis", group = "redis", mode = 0o640,
                     verify = check_first_argument(true), flag_on_changed = CHANGED_FLAG);
-        // Restart first, then make sure it runs. Redis writes its pid file only once it
-        // listens, so each step waits for the port before the next one reads the pid file (a
-        // restart or status check too early would miss the server and start a second one).
+        // Restart first (when it is not running yet, the restart starts it), then make sure it
+        // runs, then wait until it listens. Started the other way round, a restart right after
+        // the start could find the pid file not yet written (Redis writes it once it listens)
+        // and leave the first server running beside a failing second one.
         service(f.service).restart().if_flag(CHANGED_FLAG);
-        wait_for_port(config.port, retries = 15, standoff = 1);
         service(f.service, enable = true).start();
         wait_for_port(config.port, retries = 15, standoff = 1);
     }

@@ -42,7 +42,6 @@ fn the_configuration_and_a_masked_password_file() {
             "remote_file /etc/redis/pallet-auth.conf (secret content) owner redis group redis mode 0640",
             "remote_file /etc/redis/redis.conf (content, 406 bytes) owner redis group redis mode 0640",
             "service redis-server restart if pallet-redis-conf changed",
-            "wait_for_port 6379 (15 retries, 1 s apart)",
             "service redis-server start enable",
             "wait_for_port 6379 (15 retries, 1 s apart)",
         ]
