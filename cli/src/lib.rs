@@ -23,10 +23,14 @@
 //! The path of a command: raw arguments ([`args`]) → resolved settings ([`settings`], over the
 //! configuration files of [`config`]) → one module per command ([`commands`]) → output
 //! ([`output`], [`progress`]).
+//!
+//! The crate also has the `pallet` binary (`src/bin/pallet.rs`): `pallet new NAME` writes a
+//! ready ops crate ([`new_project`]).
 
 pub mod args;
 pub mod commands;
 pub mod config;
+pub mod new_project;
 pub mod output;
 pub mod progress;
 pub mod settings;

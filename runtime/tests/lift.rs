@@ -292,6 +292,18 @@ async fn secrets_stay_out_of_reports_logs_and_dry_runs() {
     )
     .unwrap();
     texts.push(dry);
+    // Check mode after the secret changed says so without showing either value.
+    let changed = move |ctx: &mut Plan<'_>| {
+        ctx.add(remote_file("/srv/token").content("NEW-SECRET-TOKEN-42").secret(true).mode(0o600));
+    };
+    let g2 = GroupSpec::new("app").unwrap().phase("configure", changed);
+    let check =
+        lift(service(nodes(&fleet, "app")), vec![g2], RunOptions { check: true, ..options(&fleet) }).await.unwrap();
+    assert_eq!(check.summary.changed, 2, "{}", check.human());
+    let text = check.json();
+    assert!(text.contains("/srv/token: secret content would change (not shown)"), "{text}");
+    assert!(!text.contains("NEW-SECRET-TOKEN-42"), "the new secret leaked in check mode: {text}");
+    texts.push(text);
     for t in &texts {
         assert!(!t.contains(PW_SECRET), "sudo password leaked");
         assert!(!t.contains(secret_content), "secret content leaked");

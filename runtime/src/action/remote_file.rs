@@ -121,7 +121,8 @@ impl RemoteFile {
         self
     }
 
-    /// The content is secret: it never appears in descriptions, dry runs or logs.
+    /// The content is secret: it never appears in descriptions, dry runs, logs or check mode's
+    /// output (which says the secret would change instead of showing a diff).
     pub fn secret(mut self, on: bool) -> Self {
         self.secret = on;
         self
@@ -288,6 +289,14 @@ impl Action for RemoteFile {
                 }
             }
         };
+        // Check mode shows what would change: a diff, except for secret content, which only
+        // says so (a diff would print the old and the new secret).
+        let show_change = if self.secret {
+            let note = format!("{path}: secret content would change (not shown)");
+            script! { echo #note; }
+        } else {
+            script! { if [ -e $p_dst ] { diff -u -- $p_dst $p_new || true; } else { echo "new file" $p_dst; } }
+        };
         let backup = if self.backup {
             script! {
                 p_bak=$P_STATE/backup$p_dst.$(date -u +%Y%m%dT%H%M%SZ);
@@ -299,11 +308,6 @@ impl Action for RemoteFile {
         };
         // A secret file is never world-readable: without an explicit mode it is written 0600.
         let default_mode = if self.secret { "600" } else { "644" };
-        let check_note = if self.secret {
-            script! { echo "secret content differs (not shown)"; }
-        } else {
-            script! { if [ -e $p_dst ] { diff -u -- $p_dst $p_new || true; } else { echo "new file" $p_dst; } }
-        };
         let new_attrs = new_file_attrs(&self.attrs);
         let attrs = self.attrs_script();
         Ok(script! {
@@ -321,7 +325,7 @@ impl Action for RemoteFile {
                 p_changed;
                 #flag;
                 if p_checking {
-                    #check_note;
+                    #show_change;
                     rm -f -- $p_new;
                 } else {
                     #verify;
