@@ -377,7 +377,7 @@ fn main() {
 fn large_file(s: &Setup) -> String {
     const N: usize = 10;
     const SIZE: usize = 64 << 20;
-    let fleet = Fleet::start(&vec![Quirk::None; N]).expect("the benchmark needs root and sshd");
+    let fleet = Fleet::start(&[Quirk::None; N]).expect("the benchmark needs root and sshd");
     let dir = s.work.join("large");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
