@@ -398,7 +398,9 @@ fn secret_files_are_private_and_never_shown() {
     assert!(check.all("changed"), "{check:?}");
     let shown = check.output.join("\n");
     assert!(
-        !shown.contains("s3cr3t") && !shown.contains("other") && shown.contains("secret content would change (not shown)"),
+        !shown.contains("s3cr3t")
+            && !shown.contains("other")
+            && shown.contains("secret content would change (not shown)"),
         "{shown}"
     );
     std::fs::remove_dir_all(root).unwrap();
