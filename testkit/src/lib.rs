@@ -9,6 +9,11 @@
 //!
 //! Users (created once on the machine if missing, password field `*` so `UsePAM no` accepts
 //! them): `pallet-test` (NOPASSWD sudo), `pallet-pw` (sudo with password `pallet-pw-secret`).
+//!
+//! Faults: a host can deviate from the default ([`Quirk`]: no sudo, a hanging login, busybox as
+//! `/bin/sh`, a clock a day behind...), be killed ([`Host::kill`]) or vanish from the network
+//! ([`Fleet::vanish`]) mid-run; [`Fleet::silent_peer`] is a TCP peer that never says a word, and
+//! [`Fleet::leaked`] lists the processes a run left behind.
 
 pub mod gate;
 pub mod os;
@@ -34,9 +39,28 @@ pub enum Quirk {
     None,
     /// sshd accepts no key (authentication fails).
     RejectKey,
-    /// The test user has no sudo rights on this host.
+    /// The test users have no sudo rights on this host (their sudoers entries are empty).
     NoSudo,
+    /// sudo is not installed on this host (an overlay on `/usr/bin` whites it out).
+    NoSudoBinary,
+    /// `/bin/sh` is busybox on this host (bind-mounted over dash).
+    BusyboxSh,
+    /// Logging in hangs: [`USER`]'s login shell is bash on this host and its `~/.bashrc` sleeps
+    /// 40 s (bash reads it for the shells sshd starts).
+    HangingLogin,
+    /// The host's clock is a day behind: libfaketime (Debian's `faketime` package) is preloaded
+    /// for every process of the host through its `/etc/ld.so.preload`, with `-1d` in
+    /// `/etc/faketimerc` (sudo included).
+    ClockDayBehind,
+    /// sshd starts [`LATE_START`] after the others; [`Fleet::start`] does not wait for it.
+    LateStart,
 }
+
+/// How much later a [`Quirk::LateStart`] host starts listening.
+pub const LATE_START: Duration = Duration::from_secs(2);
+
+/// The library [`Quirk::ClockDayBehind`] preloads.
+pub const FAKETIME_LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
 /// One running host.
 pub struct Host {
@@ -45,6 +69,8 @@ pub struct Host {
     /// Its directory (overlay upper dirs, sshd config and log).
     pub dir: PathBuf,
     child: Child,
+    /// The host's mount namespace (`/proc/PID/ns/mnt`), once its start script has unshared.
+    mnt_ns: std::sync::OnceLock<String>,
 }
 
 impl Host {
@@ -66,6 +92,67 @@ impl Host {
             .args(["-t", &self.child.id().to_string(), "-m", "--", "sh", "-c", cmd])
             .output()
             .expect("nsenter runs")
+    }
+
+    /// Kills the host at once: sshd and every process of the host (SIGKILL), as a crashed
+    /// machine. Connections to it break.
+    pub fn kill(&mut self) {
+        self.kill_all();
+        let _ = self.child.wait();
+    }
+
+    /// The process group of the host's sshd listener.
+    pub fn pgid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The host's mount namespace, waiting (up to 2 s) for its start script to unshare it.
+    fn ns(&self) -> Option<&str> {
+        if let Some(ns) = self.mnt_ns.get() {
+            return Some(ns);
+        }
+        let ours = std::fs::read_link("/proc/self/ns/mnt").ok()?;
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let theirs = std::fs::read_link(format!("/proc/{}/ns/mnt", self.child.id())).ok()?;
+            if theirs != ours {
+                return Some(self.mnt_ns.get_or_init(|| theirs.display().to_string()));
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Every process of the host: those in its mount namespace. sshd starts each connection in
+    /// a session of its own, so the listener's process group does not hold them.
+    pub fn processes(&self) -> Vec<u32> {
+        let Some(ns) = self.ns().map(PathBuf::from) else { return Vec::new() };
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
+            .filter(|pid| std::fs::read_link(format!("/proc/{pid}/ns/mnt")).is_ok_and(|l| l == ns))
+            .collect()
+    }
+
+    /// SIGKILLs every process of the host until none is left (or 5 s passed).
+    fn kill_all(&self) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let pids = self.processes();
+            if pids.is_empty() || Instant::now() > deadline {
+                return;
+            }
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--"])
+                .args(pids.iter().map(u32::to_string))
+                .stderr(Stdio::null())
+                .status();
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// The length of sshd's log now (to count only what a later run adds).
@@ -93,6 +180,129 @@ impl Host {
     pub fn connection_count(&self) -> usize {
         let log = std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default();
         log.lines().filter(|l| l.contains("Accepted publickey")).count()
+    }
+}
+
+/// Prepares host directory `h` for quirk `q` (files in the overlay upper directories, and
+/// `setup.sh`, which the host's start script runs inside its mount namespace before sshd).
+fn quirk_setup(q: Quirk, h: &Path) {
+    let setup = match q {
+        Quirk::None | Quirk::RejectKey => None,
+        Quirk::NoSudo => {
+            std::fs::create_dir_all(h.join("up/etc/sudoers.d")).unwrap();
+            for u in [USER, PW_USER] {
+                std::fs::write(h.join(format!("up/etc/sudoers.d/{u}")), "# no sudo on this host\n").unwrap();
+            }
+            None
+        }
+        Quirk::NoSudoBinary => {
+            std::fs::create_dir_all(h.join("up/usrbin")).unwrap();
+            std::fs::create_dir_all(h.join("wk/usrbin")).unwrap();
+            // An overlay whiteout: a 0/0 character device hides the lower file.
+            let out = run(&format!("mknod {}/up/usrbin/sudo c 0 0", h.display()));
+            assert!(out.status.success(), "mknod: {}", String::from_utf8_lossy(&out.stderr));
+            Some(
+                "mount -t overlay fleet-usrbin -o \"lowerdir=/usr/bin,upperdir=$H/up/usrbin,workdir=$H/wk/usrbin\" /usr/bin\n"
+                    .to_string(),
+            )
+        }
+        Quirk::BusyboxSh => Some("mount --bind /usr/bin/busybox /usr/bin/dash\n".to_string()),
+        Quirk::HangingLogin => Some(format!(
+            "usermod -s /bin/bash {USER}\nprintf 'sleep 40\\n' > /home/{USER}/.bashrc\nchown {USER}: /home/{USER}/.bashrc\n"
+        )),
+        Quirk::ClockDayBehind => {
+            std::fs::write(h.join("up/etc/ld.so.preload"), format!("{FAKETIME_LIB}\n")).unwrap();
+            std::fs::write(h.join("up/etc/faketimerc"), "-1d\n").unwrap();
+            None
+        }
+        Quirk::LateStart => Some(format!("sleep {}\n", LATE_START.as_secs_f64())),
+    };
+    if let Some(text) = setup {
+        std::fs::write(h.join("setup.sh"), text).unwrap();
+    }
+}
+
+/// A process, as `/proc` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proc {
+    /// Its id.
+    pub pid: u32,
+    /// Its parent's.
+    pub ppid: u32,
+    /// Its process group.
+    pub pgid: u32,
+    /// Its name (`comm`).
+    pub comm: String,
+    /// Its command line, arguments joined by spaces.
+    pub cmdline: String,
+}
+
+/// The processes (other than this one) whose command line or environment contains `marker`.
+pub fn processes_with(marker: &str) -> Vec<Proc> {
+    let me = std::process::id();
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        if pid == me {
+            continue;
+        }
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let environ = std::fs::read(e.path().join("environ")).unwrap_or_default();
+        let has = |b: &[u8]| b.windows(marker.len()).any(|w| w == marker.as_bytes());
+        if marker.is_empty() || !(has(&cmdline) || has(&environ)) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+        // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+        let rest: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        if rest.first() == Some(&"Z") {
+            continue;
+        }
+        let num = |i: usize| rest.get(i).and_then(|s| s.parse().ok()).unwrap_or(0);
+        v.push(Proc {
+            pid,
+            ppid: num(1),
+            pgid: num(2),
+            comm: stat[open + 1..close].to_string(),
+            cmdline: String::from_utf8_lossy(&cmdline).replace('\0', " ").trim().to_string(),
+        });
+    }
+    v.sort_by_key(|p| p.pid);
+    v
+}
+
+/// While it lives, a host's address drops every packet of its SSH port (iptables `DROP`, both
+/// ways): the host vanished from the network without closing anything.
+pub struct Vanished {
+    rules: Vec<Vec<String>>,
+}
+
+impl Drop for Vanished {
+    fn drop(&mut self) {
+        for r in &self.rules {
+            let _ = Command::new("iptables").arg("-D").args(r).output();
+        }
+    }
+}
+
+/// A TCP listener that accepts connections and never says a word (an SSH banner that never
+/// comes); it stops, closing them all, when dropped.
+pub struct SilentPeer {
+    /// Its address.
+    pub address: String,
+    /// Its port.
+    pub port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for SilentPeer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -153,6 +363,13 @@ impl Fleet {
             eprintln!("skipping: the fleet needs root and /usr/sbin/sshd");
             return None;
         }
+        for (q, need) in [(Quirk::ClockDayBehind, FAKETIME_LIB), (Quirk::BusyboxSh, "/usr/bin/busybox")] {
+            if quirks.contains(&q) && !Path::new(need).exists() {
+                assert!(!required(), "CI must run the fleet tests: {need} is missing (.ci/run installs it)");
+                eprintln!("skipping: {q:?} needs {need}");
+                return None;
+            }
+        }
         ensure_users();
         let block = BLOCK.fetch_add(1, Ordering::Relaxed);
         let pid = std::process::id();
@@ -170,7 +387,7 @@ impl Fleet {
         let ns = dir.join("ns-start.sh");
         std::fs::write(
             &ns,
-            "#!/bin/sh\nset -eu\nH=$1\nfor d in etc home var srv; do mkdir -p \"/$d\"; mount -t overlay \"fleet-$d\" -o \"lowerdir=/$d,upperdir=$H/up/$d,workdir=$H/wk/$d\" \"/$d\"; done\nmount -t tmpfs tmpfs /tmp\nexec /usr/sbin/sshd -D -e -f \"$H/sshd_config\"\n",
+            "#!/bin/sh\nset -eu\nH=$1\nfor d in etc home var srv; do mkdir -p \"/$d\"; mount -t overlay \"fleet-$d\" -o \"lowerdir=/$d,upperdir=$H/up/$d,workdir=$H/wk/$d\" \"/$d\"; done\nmount -t tmpfs tmpfs /tmp\nif [ -f \"$H/setup.sh\" ]; then . \"$H/setup.sh\"; fi\nexec /usr/sbin/sshd -D -e -f \"$H/sshd_config\"\n",
         )
         .unwrap();
         let mut hosts = Vec::new();
@@ -183,10 +400,7 @@ impl Fleet {
                 std::fs::create_dir_all(h.join("up").join(d)).unwrap();
                 std::fs::create_dir_all(h.join("wk").join(d)).unwrap();
             }
-            if *q == Quirk::NoSudo {
-                std::fs::create_dir_all(h.join("up/etc/sudoers.d")).unwrap();
-                std::fs::write(h.join(format!("up/etc/sudoers.d/{USER}")), "# no sudo on this host\n").unwrap();
-            }
+            quirk_setup(*q, &h);
             let keys = if *q == Quirk::RejectKey { dir.join("no_keys") } else { dir.join("authorized_keys") };
             std::fs::write(
                 h.join("sshd_config"),
@@ -208,16 +422,19 @@ impl Fleet {
                 .process_group(0)
                 .spawn()
                 .expect("unshare runs");
-            hosts.push(Host { address, dir: h, child });
+            hosts.push(Host { address, dir: h, child, mnt_ns: std::sync::OnceLock::new() });
         }
         let fleet = Fleet { hosts, port, key, dir };
-        fleet.wait_listening();
+        fleet.wait_listening(quirks);
+        for h in &fleet.hosts {
+            let _ = h.ns();
+        }
         Some(fleet)
     }
 
-    fn wait_listening(&self) {
+    fn wait_listening(&self, quirks: &[Quirk]) {
         let deadline = Instant::now() + Duration::from_secs(20);
-        for h in &self.hosts {
+        for (h, _) in self.hosts.iter().zip(quirks).filter(|(_, q)| **q != Quirk::LateStart) {
             loop {
                 if std::net::TcpStream::connect((h.address.as_str(), self.port)).is_ok() {
                     break;
@@ -269,6 +486,61 @@ impl Fleet {
         format!("127.{}.{}.250", 10 + (pid % 200), 1 + self.block_of())
     }
 
+    /// Host `i` vanishes from the network (see [`Vanished`]) until the guard is dropped.
+    pub fn vanish(&self, i: usize) -> Vanished {
+        let (a, p) = (self.hosts[i].address.clone(), self.port.to_string());
+        let comment = format!("pallet-fleet {}", self.dir.display());
+        let rule = |dir: &str, port: &str| -> Vec<String> {
+            ["INPUT", dir, &a, "-p", "tcp", port, &p, "-m", "comment", "--comment", &comment, "-j", "DROP"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        };
+        let rules = vec![rule("-d", "--dport"), rule("-s", "--sport")];
+        for r in &rules {
+            let out = Command::new("iptables").arg("-I").args(r).output().expect("iptables runs");
+            assert!(out.status.success(), "iptables: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Vanished { rules }
+    }
+
+    /// A peer on this fleet's port that accepts TCP connections and never sends a banner.
+    pub fn silent_peer(&self) -> SilentPeer {
+        let pid = std::process::id();
+        let address = format!("127.{}.{}.251", 10 + (pid % 200), 1 + self.block_of());
+        let listener = std::net::TcpListener::bind((address.as_str(), self.port)).expect("bind the silent peer");
+        listener.set_nonblocking(true).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !flag.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((s, _)) => held.push(s),
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        SilentPeer { address, port: self.port, stop, thread: Some(thread) }
+    }
+
+    /// Processes a run left behind: those whose command line or environment names this fleet's
+    /// directory (ssh masters: their control socket and known_hosts file live there; tests also
+    /// put it in the environment of the programs they start), other than the hosts themselves.
+    /// Waits up to `grace` for them to go.
+    pub fn leaked(&self, grace: Duration) -> Vec<Proc> {
+        let marker = self.dir.display().to_string();
+        let deadline = Instant::now() + grace;
+        loop {
+            let hosts: Vec<u32> = self.hosts.iter().flat_map(Host::processes).collect();
+            let left: Vec<Proc> = processes_with(&marker).into_iter().filter(|p| !hosts.contains(&p.pid)).collect();
+            if left.is_empty() || Instant::now() >= deadline {
+                return left;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn block_of(&self) -> u32 {
         self.hosts[0].address.split('.').nth(2).and_then(|s| s.parse::<u32>().ok()).unwrap_or(1) - 1
     }
@@ -277,9 +549,15 @@ impl Fleet {
 impl Drop for Fleet {
     fn drop(&mut self) {
         for h in &mut self.hosts {
-            // The listener leads its process group; its sessions are in it too.
+            // The listener leads its process group; the sessions it started (each in a session
+            // of its own) and what they run are killed by mount namespace.
             let pid = h.child.id() as i32;
-            let _ = Command::new("kill").args(["-s", "TERM", "--"]).arg(format!("-{pid}")).status();
+            let _ = Command::new("kill")
+                .args(["-s", "TERM", "--"])
+                .arg(format!("-{pid}"))
+                .stderr(Stdio::null())
+                .status();
+            h.kill_all();
         }
         let deadline = Instant::now() + Duration::from_secs(5);
         for h in &mut self.hosts {
