@@ -293,9 +293,28 @@ impl SshTransport {
             .map_err(|e| lost(e.to_string()))?;
         match child.wait().await {
             Ok(status) => Ok(ExecOutcome { exit_code: status.code(), stderr: err }),
+            // The mux protocol says the same when the remote process was killed by a signal and
+            // when the connection died (sshd killed, keepalives unanswered): ask the master.
+            Err(openssh::Error::RemoteProcessTerminated) if !self.master_alive().await => {
+                Err(lost("the connection closed while the script ran".into()))
+            }
             Err(openssh::Error::RemoteProcessTerminated) => Ok(ExecOutcome { exit_code: None, stderr: err }),
             Err(e) => Err(lost(describe(&e))),
         }
+    }
+
+    /// Does the master still answer? Asked twice, 200 ms apart: a master whose connection died
+    /// may take a moment to exit after it ended its sessions.
+    async fn master_alive(&self) -> bool {
+        for i in 0..2 {
+            if i > 0 {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            if !matches!(tokio::time::timeout(Duration::from_secs(2), self.session.check()).await, Ok(Ok(()))) {
+                return false;
+            }
+        }
+        true
     }
 
     /// Stops the master, or, when masters are kept, leaves it running and records it for the
