@@ -5,7 +5,9 @@
 
 use pallet_testkit::{Fleet, Quirk, USER};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
@@ -135,6 +137,32 @@ fn validate(json: &str) -> serde_json::Value {
     let errors: Vec<String> = validator.iter_errors(&v).map(|e| format!("{e} at {}", e.instance_path())).collect();
     assert!(errors.is_empty(), "{errors:?}\n{json}");
     v
+}
+
+/// A directory with `pallet.toml` naming a node-list inventory of hosts `hosts` of `fleet`
+/// (`app-1`... in group `app`), logging in as the fleet's user.
+fn fleet_config(fleet: &Fleet, name: &str, hosts: std::ops::Range<usize>) -> PathBuf {
+    let d = temp(name);
+    let inv: String = hosts
+        .map(|i| {
+            format!(
+                "[[node]]\nname = \"app-{}\"\ngroup = \"app\"\naddress = \"{}\"\nport = {}\n\n",
+                i + 1,
+                fleet.hosts[i].address,
+                fleet.port
+            )
+        })
+        .collect();
+    std::fs::write(d.join("inventory.toml"), inv).unwrap();
+    std::fs::write(
+        d.join("pallet.toml"),
+        format!(
+            "default_service = \"fleet\"\n[services.fleet]\nprovider = \"node-list\"\ninventory = \"inventory.toml\"\n[admin_user]\nusername = \"{USER}\"\nprivate_key = \"{}\"\n",
+            fleet.key.display()
+        ),
+    )
+    .unwrap();
+    d
 }
 
 #[test]
@@ -385,4 +413,178 @@ fn listing_asks_every_service_of_a_hybrid_configuration() {
     let o = quickstart(&["--service", "fleet", "images"]);
     assert_eq!((o.status.code(), text(&o).0.as_str()), (Some(4), ""));
     std::fs::remove_dir_all(&d).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults at the command line (the rest of the fault suite is runtime/tests/faults.rs): signals,
+// exit codes, `-q`, the per-run known_hosts file, processes left behind.
+// ---------------------------------------------------------------------------------------------
+
+/// An ops binary started in a process group of its own (as a shell starts a foreground job),
+/// with `marker` in its environment, so that [`pallet_testkit::processes_with`] finds whatever it
+/// starts.
+struct Running {
+    child: std::process::Child,
+    started: Instant,
+}
+
+impl Running {
+    fn start(name: &str, args: &[&str], cwd: &Path, env: &[(&str, &str)], marker: &str) -> Running {
+        let mut c = Command::new(bin(name));
+        c.args(args)
+            .current_dir(cwd)
+            .env_remove("PALLET_CONFIG")
+            .env("XDG_CONFIG_HOME", "/nonexistent-pallet-config")
+            .env("PALLET_FAULT_MARK", marker)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        Running { child: c.spawn().unwrap(), started: Instant::now() }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `signal` to the process, or (`group`) to its whole process group, as a terminal's
+    /// Ctrl-C does.
+    fn signal(&self, signal: &str, group: bool) {
+        let target = if group { format!("-{}", self.pid()) } else { self.pid().to_string() };
+        let st = Command::new("kill").args(["-s", signal, "--", &target]).status().unwrap();
+        assert!(st.success(), "kill -s {signal} {target}");
+    }
+
+    /// Waits at most `limit` for the exit (then kills the group and fails): exit code, stdout,
+    /// stderr, and how long it ran.
+    fn finish(mut self, limit: Duration) -> (Option<i32>, String, String, Duration) {
+        let deadline = Instant::now() + limit;
+        while self.child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = Command::new("kill").args(["-s", "KILL", "--", &format!("-{}", self.pid())]).status();
+                let out = self.child.wait_with_output().unwrap();
+                panic!("still running after {limit:?}: {:?}", text(&out));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let took = self.started.elapsed();
+        let out = self.child.wait_with_output().unwrap();
+        let (o, e) = text(&out);
+        (out.status.code(), o, e, took)
+    }
+}
+
+/// The per-run known_hosts file of the ops binary with process id `pid`.
+fn known_hosts_of(pid: u32) -> PathBuf {
+    std::env::temp_dir().join(format!("pallet-known-hosts-{pid}"))
+}
+
+/// Waits (up to 30 s) until `path` exists on every host of `fleet`.
+fn wait_on_all(fleet: &Fleet, path: &str, case: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !fleet.hosts.iter().all(|h| h.root_sh(&format!("test -e {path}")).status.success()) {
+        assert!(Instant::now() < deadline, "{case}: {path} did not appear on every host");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Removes `paths` on every host (inside the host: its overlay must see the change).
+fn reset(fleet: &Fleet, paths: &[&str]) {
+    for h in &fleet.hosts {
+        let out = h.root_sh(&format!("rm -f {}", paths.join(" ")));
+        assert!(out.status.success());
+    }
+}
+
+/// `path` on host `h`, read inside the host.
+fn read_on(h: &pallet_testkit::Host, path: &str) -> String {
+    String::from_utf8_lossy(&h.root_sh(&format!("cat {path}")).stdout).into_owned()
+}
+
+#[test]
+fn a_signal_during_lift_lets_running_phases_finish_and_starts_nothing_new() {
+    let Some(fleet) = Fleet::start(&[Quirk::None; 3]) else { return };
+    let d = fleet_config(&fleet, "signal", 0..3);
+    let marker = fleet.dir.display().to_string();
+    // SIGINT to the process, SIGINT to its process group (Ctrl-C at a terminal), SIGTERM.
+    for (signal, group) in [("INT", false), ("INT", true), ("TERM", false)] {
+        reset(&fleet, &["/srv/app/started", "/srv/app/state", "/srv/app/deployed"]);
+        let args = ["--host-keys", "accept-new", "lift", "--phase", "configure", "--phase", "deploy"];
+        let run = Running::start("faults", &args, &d, &[("FAULTS_SLEEP", "2")], &marker);
+        let pid = run.pid();
+        wait_on_all(&fleet, "/srv/app/started", &format!("SIG{signal} (group: {group})"));
+        // The leak check sees the binary and its ssh masters while they run.
+        let live = fleet.leaked(Duration::ZERO);
+        assert!(live.iter().any(|p| p.pid == pid) && live.iter().any(|p| p.comm == "ssh"), "{live:#?}");
+        run.signal(signal, group);
+        let (code, out, err, _) = run.finish(Duration::from_secs(30));
+        let case = format!("SIG{signal} to the {}", if group { "process group" } else { "process" });
+        assert_eq!(code, Some(1), "{case}: {out}{err}");
+        assert!(err.contains("stopping: running phases finish, nothing new starts"), "{case}: {err}");
+        assert!(out.contains("STOPPED: the operation was interrupted before phase deploy"), "{case}: {out}");
+        assert!(out.contains("lift: nodes 3 changed; actions "), "{case}: {out}");
+        for (i, h) in fleet.hosts.iter().enumerate() {
+            assert_eq!(
+                read_on(h, "/srv/app/state"),
+                format!("configured app-{}\n", i + 1),
+                "{case}: the running phase finished"
+            );
+            assert!(!h.path("/srv/app/deployed").exists(), "{case}: deploy did not start");
+        }
+        assert!(!known_hosts_of(pid).exists(), "{case}: the per-run known_hosts file is removed");
+        let left = fleet.leaked(Duration::from_secs(3));
+        assert!(left.is_empty(), "{case}: processes left behind: {left:#?}");
+    }
+}
+
+#[test]
+fn a_second_signal_cancels_the_running_phases() {
+    let Some(fleet) = Fleet::start(&[Quirk::None; 2]) else { return };
+    let d = fleet_config(&fleet, "cancel", 0..2);
+    for h in &fleet.hosts {
+        assert!(h.root_sh("mkdir -p /srv/app && echo old > /srv/app/state").status.success());
+    }
+    let args = ["--host-keys", "accept-new", "lift"];
+    let run = Running::start("faults", &args, &d, &[("FAULTS_SLEEP", "30")], &fleet.dir.display().to_string());
+    let pid = run.pid();
+    wait_on_all(&fleet, "/srv/app/started", "cancel");
+    run.signal("INT", true);
+    std::thread::sleep(Duration::from_millis(300));
+    run.signal("INT", true);
+    let (code, out, err, took) = run.finish(Duration::from_secs(15));
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(err.contains("cancelling") && err.contains("error: the operation was cancelled"), "{err}");
+    assert!(took < Duration::from_secs(10), "cancelled at once, not after the 30 s phase: {took:?}");
+    for h in &fleet.hosts {
+        assert_eq!(read_on(h, "/srv/app/state"), "old\n", "the abandoned phase wrote nothing");
+    }
+    assert!(!known_hosts_of(pid).exists());
+    let left = fleet.leaked(Duration::from_secs(3));
+    assert!(left.is_empty(), "processes left behind: {left:#?}");
+}
+
+#[test]
+fn quiet_prints_only_failures_and_the_summary() {
+    let Some(fleet) = Fleet::start(&[Quirk::None, Quirk::RejectKey]) else { return };
+    let marker = fleet.dir.display().to_string();
+    let d = fleet_config(&fleet, "quiet", 0..2);
+    let run = Running::start("faults", &["--host-keys", "accept-new", "-q", "lift"], &d, &[], &marker);
+    let pid = run.pid();
+    let (code, out, err, _) = run.finish(Duration::from_secs(30));
+    assert_eq!(code, Some(1), "{out}{err}");
+    let lines: Vec<&str> = out.lines().filter(|l| !l.is_empty()).collect();
+    assert!(lines.iter().all(|l| !l.starts_with("configure ") && !l.starts_with("connect ")), "no table: {out}");
+    assert_eq!(lines[0], "FAILED: node app-2 (app), phase connect", "{out}");
+    assert!(lines[1].contains(": authentication failed: "), "{out}");
+    assert!(lines.last().unwrap().starts_with("lift: nodes 1 changed, 1 failed; actions 3 changed; "), "{out}");
+    assert!(!known_hosts_of(pid).exists());
+    // Nothing failed: the summary line alone.
+    let d = fleet_config(&fleet, "quiet-ok", 0..1);
+    let run = Running::start("faults", &["--host-keys", "accept-new", "-q", "lift"], &d, &[], &marker);
+    let (code, out, err, _) = run.finish(Duration::from_secs(30));
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.starts_with("lift: nodes 1 changed; actions 2 ok, 1 changed; "), "{out}");
+    assert!(fleet.leaked(Duration::from_secs(3)).is_empty());
 }
