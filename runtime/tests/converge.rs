@@ -186,7 +186,7 @@ async fn converge_create_configure_scale_down_and_remove() {
     assert_eq!(String::from_utf8_lossy(&ping.stdout).trim(), "+PONG");
 
     let again = run(&env, 2, 1).await;
-    assert!(again.created.is_empty() && again.destroyed.is_empty());
+    assert!(again.created.is_empty() && again.destroyed.is_empty(), "{:?} {:?}\n{}", again.created, again.destroyed, again.human());
     assert_eq!(again.summary.changed, 0, "{}", again.human());
 
     let down = run(&env, 1, 1).await;
@@ -272,4 +272,41 @@ async fn cancelling_during_creation_leaves_only_labelled_containers() {
     assert_eq!(adopted.results.iter().filter(|r| r.phase == "configure").count(), 3);
     converge(env.service(), vec![g(0)], env.options()).await.unwrap();
     assert!(containers("ccan").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn adoption_repairs_only_containers_made_for_its_key() {
+    let Some(mine) = env("repair-mine") else { return };
+    let Some(other) = env("repair-other") else { return };
+    clean(&["crep"]);
+    let g = |n: usize| {
+        GroupSpec::new("crep")
+            .unwrap()
+            .count(n)
+            .node_spec(NodeSpec::new().login_user("root"))
+            .phase("configure", |ctx: &mut Plan<'_>| ctx.add(file("/tmp/configured")))
+    };
+    // No bootstrap: root, the image's user, all along.
+    let root = |e: &Env| RunOptions { user: AdminUser::new("root").private_key(&e.key), ..e.options() };
+    let first = converge(mine.service(), vec![g(1)], root(&mine)).await.unwrap();
+    assert!(!first.failed(), "{}", first.human());
+    // Its sshd stops, as when the node setup was cut short.
+    let sh = |cmd: &str| {
+        let out = Command::new("podman").args(["--runtime", "runc", "exec", "crep-1", "sh", "-c", cmd]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    sh("kill $(cat /run/sshd.pid); rm -f /run/sshd.pid");
+    // Another program (another admin key) lists the managed containers: it leaves this one alone
+    // rather than authorize its own key on it.
+    other.service().nodes().await.unwrap();
+    let other_key = std::fs::read_to_string(other.key.with_extension("pub")).unwrap();
+    let keys = sh("cat /root/.ssh/authorized_keys");
+    assert!(!keys.contains(other_key.trim()), "another program's key was authorized: {keys}");
+    assert_eq!(sh("test -f /run/sshd.pid && echo running"), "", "another program ran the setup");
+    // Its own program repairs it on adoption, and the converge goes on.
+    let again = converge(mine.service(), vec![g(1)], root(&mine)).await.unwrap();
+    assert!(!again.failed(), "{}", again.human());
+    assert!(again.created.is_empty() && again.destroyed.is_empty(), "repaired, not replaced");
+    converge(mine.service(), vec![g(0)], root(&mine)).await.unwrap();
+    assert!(containers("crep").is_empty());
 }

@@ -26,6 +26,9 @@ pub const GROUP_LABEL: &str = "pallet.group";
 /// The label holding the image's login user (from the group's node spec), authorized with the
 /// admin key at creation and at every repair.
 pub const LOGIN_USER_LABEL: &str = "pallet.login_user";
+/// The label naming the admin key a container was made for (the start of the key's SHA-256):
+/// only a service with that key repairs the container on adoption.
+pub const KEY_LABEL: &str = "pallet.key";
 
 /// A container engine used as a compute service.
 #[derive(Debug, Clone)]
@@ -115,6 +118,15 @@ impl Containers {
         self
     }
 
+    /// The value of [`KEY_LABEL`] for this service's key (`none` without a key).
+    fn key_label(&self) -> String {
+        use sha2::Digest;
+        match &self.authorized_key {
+            Some(k) => sha2::Sha256::digest(k.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect(),
+            None => "none".to_string(),
+        }
+    }
+
     fn err(&self, message: impl Into<String>) -> ComputeError {
         ComputeError::Provider { service: self.engine.clone(), message: message.into() }
     }
@@ -148,6 +160,11 @@ impl Containers {
     }
 
     async fn inspect(&self, ids: &[String]) -> Result<Vec<Node>, ComputeError> {
+        Ok(self.inspect_labelled(ids).await?.into_iter().map(|(n, _)| n).collect())
+    }
+
+    /// The containers `ids` as nodes, each with its [`KEY_LABEL`].
+    async fn inspect_labelled(&self, ids: &[String]) -> Result<Vec<(Node, String)>, ComputeError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -174,6 +191,7 @@ impl Containers {
             let id = it["Id"].as_str().unwrap_or_default().to_string();
             let name = it["Name"].as_str().unwrap_or_default().trim_start_matches('/').to_string();
             let group = it["Config"]["Labels"][GROUP_LABEL].as_str().unwrap_or_default().to_string();
+            let key = it["Config"]["Labels"][KEY_LABEL].as_str().unwrap_or_default().to_string();
             let running = it["State"]["Running"].as_bool().unwrap_or(false);
             let ip = it["NetworkSettings"]["IPAddress"].as_str().filter(|s| !s.is_empty()).map(String::from);
             let mut published = BTreeMap::new();
@@ -196,9 +214,9 @@ impl Containers {
             node.running = running && ssh_port != 0;
             node.private_ip = ip;
             node.published = published;
-            nodes.push(node);
+            nodes.push((node, key));
         }
-        nodes.sort_by(|a, b| a.name.cmp(&b.name));
+        nodes.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         Ok(nodes)
     }
 
@@ -245,6 +263,8 @@ impl Containers {
             format!("{GROUP_LABEL}={}", group.name()),
             "--label".into(),
             format!("{LOGIN_USER_LABEL}={}", spec.image.login_user.clone().unwrap_or_default()),
+            "--label".into(),
+            format!("{KEY_LABEL}={}", self.key_label()),
             "-p".into(),
             "127.0.0.1::22".into(),
         ];
@@ -332,13 +352,15 @@ impl ComputeService for Containers {
     fn nodes(&self) -> BoxFuture<'_, Result<Vec<Node>, ComputeError>> {
         Box::pin(async move {
             let ids = self.managed_ids().await?;
-            let mut nodes = self.inspect(&ids).await?;
+            let mut nodes = self.inspect_labelled(&ids).await?;
             // Adoption repairs: a managed container whose sshd does not answer (its setup was
             // cut short) gets the idempotent setup again; one that still does not answer is
             // reported as not running, so converge replaces it.
             // A container another operation is still setting up (its creation lock is held) is
-            // left alone.
-            for n in nodes.iter_mut().filter(|n| n.running) {
+            // left alone, and so is one made for another admin key (another program's): its
+            // setup would authorize this program's key on it.
+            let ours = self.key_label();
+            for (n, _) in nodes.iter_mut().filter(|(n, key)| n.running && *key == ours) {
                 if !ssh_banner(&format!("127.0.0.1:{}", n.ssh_port)).await {
                     let _lock = match setup_lock(&n.name, false) {
                         SetupLock::Busy => continue,
@@ -350,7 +372,7 @@ impl ComputeService for Containers {
                     }
                 }
             }
-            Ok(nodes)
+            Ok(nodes.into_iter().map(|(n, _)| n).collect())
         })
     }
 
