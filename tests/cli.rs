@@ -588,3 +588,106 @@ fn quiet_prints_only_failures_and_the_summary() {
     assert!(out.starts_with("lift: nodes 1 changed; actions 2 ok, 1 changed; "), "{out}");
     assert!(fleet.leaked(Duration::from_secs(3)).is_empty());
 }
+
+/// The processes started with `marker` in their environment that still run (waiting up to
+/// `grace` for them to end).
+fn left_behind(marker: &str, grace: Duration) -> Vec<pallet_testkit::Proc> {
+    let deadline = Instant::now() + grace;
+    loop {
+        let left = pallet_testkit::processes_with(marker);
+        if left.is_empty() || Instant::now() > deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Containers of group `group` (`name status`), any state.
+fn pods(group: &str) -> Vec<String> {
+    let out = Command::new("podman")
+        .args(["--runtime", "runc", "ps", "-a", "--filter", &format!("label=pallet.group={group}")])
+        .args(["--format", "{{.Names}} {{.State}}"])
+        .output()
+        .unwrap();
+    // `Up 5 seconds ago` is running; `Created` never started.
+    let mut v: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| match l.split_once(' ') {
+            Some((name, state)) if state.starts_with("Up") => format!("{name} running"),
+            _ => l.to_string(),
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn interrupting_converge_while_it_creates_containers_leaves_nothing_the_next_one_cannot_finish() {
+    let ok = |c: &str| Command::new("sh").arg("-c").arg(c).status().is_ok_and(|s| s.success());
+    if !ok("command -v podman >/dev/null && command -v mmdebstrap >/dev/null && [ \"$(id -u)\" = 0 ]") {
+        assert!(!pallet_testkit::required(), "CI must run the container tests (podman, mmdebstrap, root)");
+        eprintln!("skipping: needs root, podman and mmdebstrap");
+        return;
+    }
+    assert!(ok(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/build-base-image.sh")), "building the base image failed");
+    let clean = "podman --runtime runc ps -a -q --filter label=pallet.group=fbox | xargs -r podman --runtime runc rm -f -t 0 >/dev/null";
+    assert!(ok(clean));
+    let d = temp("pods");
+    let key = d.join("id");
+    assert!(ok(&format!("ssh-keygen -q -t ed25519 -N '' -f {}", key.display())));
+    std::fs::write(
+        d.join("pallet.toml"),
+        format!(
+            "default_service = \"pods\"\n[services.pods]\nprovider = \"containers\"\nengine_args = [\"--runtime\", \"runc\"]\nrun_args = [\"--ulimit\", \"nofile=1024:1024\", \"--ulimit\", \"nproc=1024:1024\"]\nstate_dir = \"state\"\n[admin_user]\nusername = \"root\"\nprivate_key = \"{}\"\n",
+            key.display()
+        ),
+    )
+    .unwrap();
+    let marker = d.display().to_string();
+    // One SIGINT to the group (Ctrl-C): creation finishes, nothing else starts. Two: cancelled at
+    // once, engine commands killed, containers maybe half-made.
+    for signals in [1, 2] {
+        let run = Running::start("faults", &["converge", "fbox=3"], &d, &[], &marker);
+        let pid = run.pid();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while pods("fbox").is_empty() {
+            assert!(Instant::now() < deadline, "no container was created");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        for i in 0..signals {
+            if i > 0 {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            run.signal("INT", true);
+        }
+        let (code, out, err, _) = run.finish(Duration::from_secs(120));
+        assert_eq!(code, Some(1), "{signals} signal(s): {out}{err}");
+        if signals == 1 {
+            assert!(out.contains("STOPPED: the operation was interrupted"), "{out}{err}");
+        } else {
+            assert!(err.contains("error: the operation was cancelled"), "{out}{err}");
+        }
+        // At once: an engine command orphaned by the cancel would still be finishing its work.
+        let left = left_behind(&marker, Duration::ZERO);
+        assert!(left.is_empty(), "{signals} signal(s): processes left behind: {left:#?}");
+        assert!(!known_hosts_of(pid).exists());
+        // The next converge repairs or replaces whatever was cut short, and succeeds.
+        let (code, out, err, _) =
+            Running::start("faults", &["converge", "fbox=3"], &d, &[], &marker).finish(Duration::from_secs(180));
+        assert_eq!(code, Some(0), "{signals} signal(s), the converge after: {out}{err}");
+        assert_eq!(pods("fbox"), ["fbox-1 running", "fbox-2 running", "fbox-3 running"]);
+        for n in 1..=3 {
+            let out = Command::new("podman")
+                .args(["--runtime", "runc", "exec", &format!("fbox-{n}"), "cat", "/root/configured"])
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), format!("fbox-{n}\n"));
+        }
+        let (code, out, err, _) =
+            Running::start("faults", &["destroy", "fbox", "--yes"], &d, &[], &marker).finish(Duration::from_secs(120));
+        assert_eq!(code, Some(0), "{out}{err}");
+        assert!(out.starts_with("destroy: ") || out.contains("\ndestroy: "), "{out}");
+        assert!(pods("fbox").is_empty());
+        assert!(left_behind(&marker, Duration::from_millis(500)).is_empty());
+    }
+}

@@ -235,6 +235,10 @@ pub struct Proc {
     pub comm: String,
     /// Its command line, arguments joined by spaces.
     pub cmdline: String,
+    /// Its state letter (`R`, `S`, `D`...).
+    pub state: String,
+    /// Is a SIGKILL pending for it (killed, not yet gone: e.g. in uninterruptible sleep)?
+    pub dying: bool,
 }
 
 /// The processes (other than this one) whose command line or environment contains `marker`.
@@ -260,7 +264,14 @@ pub fn processes_with(marker: &str) -> Vec<Proc> {
             continue;
         }
         let num = |i: usize| rest.get(i).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
+        let dying = status.lines().any(|l| {
+            (l.starts_with("SigPnd:") || l.starts_with("ShdPnd:"))
+                && l.split_whitespace().nth(1).and_then(|m| u64::from_str_radix(m, 16).ok()).is_some_and(|m| m & (1 << 8) != 0)
+        });
         v.push(Proc {
+            state: rest.first().map(|s| s.to_string()).unwrap_or_default(),
+            dying,
             pid,
             ppid: num(1),
             pgid: num(2),

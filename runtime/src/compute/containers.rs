@@ -17,7 +17,6 @@ use crate::spec::GroupSpec;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tokio::process::Command;
 
 /// The label every managed container carries.
 pub const MANAGED_LABEL: &str = "pallet.managed";
@@ -134,13 +133,17 @@ impl Containers {
     async fn engine(&self, args: &[&str]) -> Result<String, ComputeError> {
         // In a process group of its own: a Ctrl-C at the terminal (SIGINT to the foreground group)
         // must not kill a container's setup half-way; the operation stops between steps instead.
-        let out = Command::new(&self.engine)
-            .args(&self.engine_args)
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .process_group(0)
-            .output()
+        // A blocking task, run to its end even when the operation is cancelled (the runtime
+        // waits for blocking tasks when it shuts down): an engine killed half-way through `run`
+        // can leave a container it then fails to remove (its shm still mounted), and an engine
+        // left running would outlive the program.
+        use std::os::unix::process::CommandExt;
+        let mut cmd = std::process::Command::new(&self.engine);
+        cmd.args(&self.engine_args).args(args).stdin(std::process::Stdio::null()).process_group(0);
+        let what = self.engine.clone();
+        let out = tokio::task::spawn_blocking(move || cmd.output())
             .await
+            .map_err(|e| self.err(format!("running {what}: {e}")))?
             .map_err(|e| self.err(format!("cannot run {}: {e}", self.engine)))?;
         if !out.status.success() {
             return Err(self.err(format!(
