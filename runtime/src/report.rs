@@ -348,16 +348,19 @@ impl Report {
     fn write_table(&self, out: &mut String) {
         for r in &self.results {
             let count = |st: Status| r.actions.iter().filter(|a| a.status == st).count();
+            // Connection and action retries, when there were any.
+            let retries = r.retries + r.actions.iter().map(|a| a.retries).sum::<u32>();
             let _ = writeln!(
                 out,
-                "{:<10} {:<20} {:<8} ok={} changed={} failed={} {:.1}s",
+                "{:<10} {:<20} {:<8} ok={} changed={} failed={} {:.1}s{}",
                 r.phase,
                 r.node,
                 status_word(r.status),
                 count(Status::Ok),
                 count(Status::Changed),
                 count(Status::Failed),
-                r.duration_ms as f64 / 1000.0
+                r.duration_ms as f64 / 1000.0,
+                if retries > 0 { format!(" retries={retries}") } else { String::new() }
             );
         }
     }
@@ -376,15 +379,16 @@ impl Report {
         for r in self.results.iter().filter(|r| r.status == Status::Failed) {
             let _ = writeln!(out, "\nFAILED: node {} ({}), phase {}", r.node, r.group, r.phase);
             if let Some(e) = &r.error {
-                let _ = writeln!(out, "  {e}");
+                let _ = writeln!(out, "  {e}{}", retried(r.retries, " (the connection was retried {} time(s))"));
             }
             for a in r.actions.iter().filter(|a| a.status == Status::Failed) {
                 let _ = writeln!(
                     out,
-                    "  action {} ({}): exit code {}",
+                    "  action {} ({}): exit code {}{}",
                     a.index,
                     a.description,
-                    a.exit_code.map_or("-".into(), |c| c.to_string())
+                    a.exit_code.map_or("-".into(), |c| c.to_string()),
+                    retried(a.retries, " after {} retries")
                 );
                 for l in a.stderr.lines() {
                     let _ = writeln!(out, "    | {l}");
@@ -436,6 +440,11 @@ impl Report {
         // A report is strings, numbers and lists: serialization cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
+}
+
+/// `pattern` with `{}` replaced by `n`, or nothing when `n` is 0.
+fn retried(n: u32, pattern: &str) -> String {
+    if n == 0 { String::new() } else { pattern.replace("{}", &n.to_string()) }
 }
 
 fn status_word(s: Status) -> &'static str {

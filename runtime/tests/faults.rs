@@ -161,6 +161,10 @@ async fn each_unusable_node_fails_alone_naming_its_cause() {
         assert_eq!(read(&fleet, i, "/srv/app/motd").as_deref(), Some(OLD), "host {i}");
         assert_eq!(listing(&fleet, i, "/srv/app"), ["motd"]);
     }
+    let human = r.human();
+    assert!(human.contains("(the connection was retried 2 time(s))"), "{human}");
+    let line = human.lines().find(|l| l.starts_with("connect    app-refused ")).unwrap();
+    assert!(line.ends_with(" retries=2"), "{line}");
     assert_eq!(r.summary.nodes.failed, 6);
     assert_eq!(r.summary.nodes.changed, 2);
     // Three attempts of the silent peer (1 s banner timeout each) bound the run.
@@ -509,7 +513,9 @@ async fn a_connection_that_succeeds_after_retries_shows_them() {
     assert_eq!(late.status, Status::Changed);
     assert!(late.retries >= 1, "the late node's connection was retried: {late:?}");
     assert_eq!(r.result("app-1", "configure").unwrap().retries, 0);
-    assert!(r.json().contains("\"retries\": "), "{}", r.json());
+    let human = r.human();
+    let line = human.lines().find(|l| l.starts_with("configure  app-2 ")).unwrap();
+    assert!(line.contains(" retries="), "{line}");
     assert_no_leaks(&fleet);
 }
 
@@ -538,6 +544,9 @@ async fn retry_until_repeats_a_check_and_counts_its_retries() {
     assert_eq!((a[1].status, a[1].retries), (Status::Failed, 2), "{a:?}");
     assert!(a[1].stderr.contains("retry_until never (2 retries, 0 s apart): gave up after 2 retries"), "{a:?}");
     assert_eq!(a[2].status, Status::NotRun);
+    let human = r.human();
+    assert!(human.contains("action 2 (retry_until never (2 retries, 0 s apart)): exit code 1 after 2 retries"), "{human}");
+    assert!(human.lines().next().unwrap().ends_with(" retries=4"), "{human}");
     assert_eq!(read(&fleet, 0, "/srv/tries").as_deref(), Some("3\n"));
     assert!(!fleet.hosts[0].path("/srv/after-retries").exists());
     assert_no_leaks(&fleet);
