@@ -644,9 +644,9 @@ fn interrupting_converge_while_it_creates_containers_leaves_nothing_the_next_one
     )
     .unwrap();
     let marker = d.display().to_string();
-    // One SIGINT to the group (Ctrl-C): creation finishes, nothing else starts. Two: cancelled at
-    // once, engine commands killed, containers maybe half-made.
-    for signals in [1, 2] {
+    // One SIGINT to the group (Ctrl-C): creation finishes, nothing else starts. Two: cancelled,
+    // engine commands run to their end, nodes maybe half-made. One SIGINT to the process alone.
+    for (signals, group) in [(1, true), (2, true), (1, false)] {
         let run = Running::start("faults", &["converge", "fbox=3"], &d, &[], &marker);
         let pid = run.pid();
         let deadline = Instant::now() + Duration::from_secs(120);
@@ -658,10 +658,10 @@ fn interrupting_converge_while_it_creates_containers_leaves_nothing_the_next_one
             if i > 0 {
                 std::thread::sleep(Duration::from_millis(50));
             }
-            run.signal("INT", true);
+            run.signal("INT", group);
         }
         let (code, out, err, _) = run.finish(Duration::from_secs(120));
-        assert_eq!(code, Some(1), "{signals} signal(s): {out}{err}");
+        assert_eq!(code, Some(1), "{signals} signal(s), group {group}: {out}{err}");
         if signals == 1 {
             assert!(out.contains("STOPPED: the operation was interrupted"), "{out}{err}");
         } else {
@@ -669,12 +669,12 @@ fn interrupting_converge_while_it_creates_containers_leaves_nothing_the_next_one
         }
         // At once: an engine command orphaned by the cancel would still be finishing its work.
         let left = left_behind(&marker, Duration::ZERO);
-        assert!(left.is_empty(), "{signals} signal(s): processes left behind: {left:#?}");
+        assert!(left.is_empty(), "{signals} signal(s), group {group}: processes left behind: {left:#?}");
         assert!(!known_hosts_of(pid).exists());
         // The next converge repairs or replaces whatever was cut short, and succeeds.
         let (code, out, err, _) =
             Running::start("faults", &["converge", "fbox=3"], &d, &[], &marker).finish(Duration::from_secs(180));
-        assert_eq!(code, Some(0), "{signals} signal(s), the converge after: {out}{err}");
+        assert_eq!(code, Some(0), "{signals} signal(s), group {group}, the converge after: {out}{err}");
         assert_eq!(pods("fbox"), ["fbox-1 running", "fbox-2 running", "fbox-3 running"]);
         for n in 1..=3 {
             let out = Command::new("podman")
