@@ -4,8 +4,8 @@
 //! `docs/report.schema.json`.
 
 use pallet_testkit::{Fleet, Quirk, USER};
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 

@@ -186,7 +186,13 @@ async fn converge_create_configure_scale_down_and_remove() {
     assert_eq!(String::from_utf8_lossy(&ping.stdout).trim(), "+PONG");
 
     let again = run(&env, 2, 1).await;
-    assert!(again.created.is_empty() && again.destroyed.is_empty(), "{:?} {:?}\n{}", again.created, again.destroyed, again.human());
+    assert!(
+        again.created.is_empty() && again.destroyed.is_empty(),
+        "{:?} {:?}\n{}",
+        again.created,
+        again.destroyed,
+        again.human()
+    );
     assert_eq!(again.summary.changed, 0, "{}", again.human());
 
     let down = run(&env, 1, 1).await;
@@ -292,7 +298,8 @@ async fn adoption_repairs_only_containers_made_for_its_key() {
     assert!(!first.failed(), "{}", first.human());
     // Its sshd stops, as when the node setup was cut short.
     let sh = |cmd: &str| {
-        let out = Command::new("podman").args(["--runtime", "runc", "exec", "crep-1", "sh", "-c", cmd]).output().unwrap();
+        let out =
+            Command::new("podman").args(["--runtime", "runc", "exec", "crep-1", "sh", "-c", cmd]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     sh("kill $(cat /run/sshd.pid); rm -f /run/sshd.pid");

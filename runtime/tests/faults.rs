@@ -385,9 +385,8 @@ async fn a_node_that_vanishes_mid_phase_fails_within_the_keepalive() {
 async fn a_full_disk_at_the_target_keeps_the_old_file() {
     let Some(fleet) = Fleet::start(&[Quirk::None; 3]) else { return };
     seed(&fleet, "/srv/app/motd", OLD);
-    let out = fleet.hosts[1].root_sh(&format!(
-        "mount -t tmpfs -o size=64k pallet-full /srv/app && printf %s '{OLD}' > /srv/app/motd"
-    ));
+    let out = fleet.hosts[1]
+        .root_sh(&format!("mount -t tmpfs -o size=64k pallet-full /srv/app && printf %s '{OLD}' > /srv/app/motd"));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let big = "x".repeat(1 << 20);
     let content = big.clone();
@@ -470,7 +469,10 @@ async fn a_rolling_phase_whose_first_batch_fails_reports_every_node() {
     assert_eq!((n.ok, n.changed, n.failed, n.not_run), (0, 1, 1, 2));
     assert_eq!((r.summary.changed, r.summary.failed, r.summary.not_run), (1, 1, 1));
     let human = r.human();
-    assert!(human.contains("lift: nodes 1 changed, 1 failed, 2 not run; actions 1 changed, 1 failed, 1 not run;"), "{human}");
+    assert!(
+        human.contains("lift: nodes 1 changed, 1 failed, 2 not run; actions 1 changed, 1 failed, 1 not run;"),
+        "{human}"
+    );
     assert!(
         human.contains("NOT RUN: node app-3 (app), phase configure: not run: an earlier batch failed (1 of 2 nodes)"),
         "{human}"
@@ -545,7 +547,10 @@ async fn retry_until_repeats_a_check_and_counts_its_retries() {
     assert!(a[1].stderr.contains("retry_until never (2 retries, 0 s apart): gave up after 2 retries"), "{a:?}");
     assert_eq!(a[2].status, Status::NotRun);
     let human = r.human();
-    assert!(human.contains("action 2 (retry_until never (2 retries, 0 s apart)): exit code 1 after 2 retries"), "{human}");
+    assert!(
+        human.contains("action 2 (retry_until never (2 retries, 0 s apart)): exit code 1 after 2 retries"),
+        "{human}"
+    );
     assert!(human.lines().next().unwrap().ends_with(" retries=4"), "{human}");
     assert_eq!(read(&fleet, 0, "/srv/tries").as_deref(), Some("3\n"));
     assert!(!fleet.hosts[0].path("/srv/after-retries").exists());

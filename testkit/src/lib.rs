@@ -267,7 +267,10 @@ pub fn processes_with(marker: &str) -> Vec<Proc> {
         let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
         let dying = status.lines().any(|l| {
             (l.starts_with("SigPnd:") || l.starts_with("ShdPnd:"))
-                && l.split_whitespace().nth(1).and_then(|m| u64::from_str_radix(m, 16).ok()).is_some_and(|m| m & (1 << 8) != 0)
+                && l.split_whitespace()
+                    .nth(1)
+                    .and_then(|m| u64::from_str_radix(m, 16).ok())
+                    .is_some_and(|m| m & (1 << 8) != 0)
         });
         v.push(Proc {
             state: rest.first().map(|s| s.to_string()).unwrap_or_default(),
@@ -563,11 +566,8 @@ impl Drop for Fleet {
             // The listener leads its process group; the sessions it started (each in a session
             // of its own) and what they run are killed by mount namespace.
             let pid = h.child.id() as i32;
-            let _ = Command::new("kill")
-                .args(["-s", "TERM", "--"])
-                .arg(format!("-{pid}"))
-                .stderr(Stdio::null())
-                .status();
+            let _ =
+                Command::new("kill").args(["-s", "TERM", "--"]).arg(format!("-{pid}")).stderr(Stdio::null()).status();
             h.kill_all();
         }
         let deadline = Instant::now() + Duration::from_secs(5);
