@@ -421,8 +421,9 @@ fn listing_asks_every_service_of_a_hybrid_configuration() {
 // ---------------------------------------------------------------------------------------------
 
 /// An ops binary started in a process group of its own (as a shell starts a foreground job),
-/// with `marker` in its environment, so that [`pallet_testkit::processes_with`] finds whatever it
-/// starts.
+/// with `marker` (a directory) in its environment, so that [`pallet_testkit::processes_with`]
+/// finds whatever it starts; its control sockets in `MARKER/cm`, its state (facts) in
+/// `CWD/state`. Fault cases pass `--keep-connections 0`: then nothing may outlive the run.
 struct Running {
     child: std::process::Child,
     started: Instant,
@@ -436,6 +437,8 @@ impl Running {
             .env_remove("PALLET_CONFIG")
             .env("XDG_CONFIG_HOME", "/nonexistent-pallet-config")
             .env("PALLET_FAULT_MARK", marker)
+            .env("PALLET_CONTROL_DIR", Path::new(marker).join("cm"))
+            .env("XDG_STATE_HOME", cwd.join("state"))
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -507,10 +510,21 @@ fn a_signal_during_lift_lets_running_phases_finish_and_starts_nothing_new() {
     let Some(fleet) = Fleet::start(&[Quirk::None; 3]) else { return };
     let d = fleet_config(&fleet, "signal", 0..3);
     let marker = fleet.dir.display().to_string();
-    // SIGINT to the process, SIGINT to its process group (Ctrl-C at a terminal), SIGTERM.
-    for (signal, group) in [("INT", false), ("INT", true), ("TERM", false)] {
+    // SIGINT to the process, SIGINT to its process group (Ctrl-C at a terminal), SIGTERM (with
+    // the masters kept, as by default: `disconnect` closes them).
+    for (signal, group, keep) in [("INT", false, "0"), ("INT", true, "0"), ("TERM", false, "60")] {
         reset(&fleet, &["/srv/app/started", "/srv/app/state", "/srv/app/deployed"]);
-        let args = ["--host-keys", "accept-new", "lift", "--phase", "configure", "--phase", "deploy"];
+        let args = [
+            "--host-keys",
+            "accept-new",
+            "--keep-connections",
+            keep,
+            "lift",
+            "--phase",
+            "configure",
+            "--phase",
+            "deploy",
+        ];
         let run = Running::start("faults", &args, &d, &[("FAULTS_SLEEP", "2")], &marker);
         let pid = run.pid();
         wait_on_all(&fleet, "/srv/app/started", &format!("SIG{signal} (group: {group})"));
@@ -533,7 +547,14 @@ fn a_signal_during_lift_lets_running_phases_finish_and_starts_nothing_new() {
             assert!(!h.path("/srv/app/deployed").exists(), "{case}: deploy did not start");
         }
         assert!(!known_hosts_of(pid).exists(), "{case}: the per-run known_hosts file is removed");
-        let left = fleet.leaked(Duration::from_secs(3));
+        if keep != "0" {
+            let kept = fleet.leaked(Duration::ZERO);
+            assert!(kept.len() == 3 && kept.iter().all(|p| p.comm == "ssh"), "{case}: the kept masters: {kept:#?}");
+            let run = Running::start("faults", &["disconnect"], &d, &[], &marker);
+            let (code, out, err, _) = run.finish(Duration::from_secs(30));
+            assert_eq!((code, out.as_str()), (Some(0), "closed 3 kept connections\n"), "{err}");
+        }
+        let left = fleet.leaked(Duration::from_millis(500));
         assert!(left.is_empty(), "{case}: processes left behind: {left:#?}");
     }
 }
@@ -545,7 +566,7 @@ fn a_second_signal_cancels_the_running_phases() {
     for h in &fleet.hosts {
         assert!(h.root_sh("mkdir -p /srv/app && echo old > /srv/app/state").status.success());
     }
-    let args = ["--host-keys", "accept-new", "lift"];
+    let args = ["--host-keys", "accept-new", "--keep-connections", "0", "lift"];
     let run = Running::start("faults", &args, &d, &[("FAULTS_SLEEP", "30")], &fleet.dir.display().to_string());
     let pid = run.pid();
     wait_on_all(&fleet, "/srv/app/started", "cancel");
@@ -560,7 +581,7 @@ fn a_second_signal_cancels_the_running_phases() {
         assert_eq!(read_on(h, "/srv/app/state"), "old\n", "the abandoned phase wrote nothing");
     }
     assert!(!known_hosts_of(pid).exists());
-    let left = fleet.leaked(Duration::from_secs(3));
+    let left = fleet.leaked(Duration::from_millis(500));
     assert!(left.is_empty(), "processes left behind: {left:#?}");
 }
 
@@ -569,7 +590,13 @@ fn quiet_prints_only_failures_and_the_summary() {
     let Some(fleet) = Fleet::start(&[Quirk::None, Quirk::RejectKey]) else { return };
     let marker = fleet.dir.display().to_string();
     let d = fleet_config(&fleet, "quiet", 0..2);
-    let run = Running::start("faults", &["--host-keys", "accept-new", "-q", "lift"], &d, &[], &marker);
+    let run = Running::start(
+        "faults",
+        &["--host-keys", "accept-new", "--keep-connections", "0", "-q", "lift"],
+        &d,
+        &[],
+        &marker,
+    );
     let pid = run.pid();
     let (code, out, err, _) = run.finish(Duration::from_secs(30));
     assert_eq!(code, Some(1), "{out}{err}");
@@ -581,12 +608,18 @@ fn quiet_prints_only_failures_and_the_summary() {
     assert!(!known_hosts_of(pid).exists());
     // Nothing failed: the summary line alone.
     let d = fleet_config(&fleet, "quiet-ok", 0..1);
-    let run = Running::start("faults", &["--host-keys", "accept-new", "-q", "lift"], &d, &[], &marker);
+    let run = Running::start(
+        "faults",
+        &["--host-keys", "accept-new", "--keep-connections", "0", "-q", "lift"],
+        &d,
+        &[],
+        &marker,
+    );
     let (code, out, err, _) = run.finish(Duration::from_secs(30));
     assert_eq!(code, Some(0), "{out}{err}");
     assert_eq!(out.lines().count(), 1, "{out}");
     assert!(out.starts_with("lift: nodes 1 changed; actions 2 ok, 1 changed; "), "{out}");
-    assert!(fleet.leaked(Duration::from_secs(3)).is_empty());
+    assert!(fleet.leaked(Duration::from_millis(500)).is_empty());
 }
 
 /// The processes started with `marker` in their environment that still run (waiting up to
@@ -647,7 +680,7 @@ fn interrupting_converge_while_it_creates_containers_leaves_nothing_the_next_one
     // One SIGINT to the group (Ctrl-C): creation finishes, nothing else starts. Two: cancelled,
     // engine commands run to their end, nodes maybe half-made. One SIGINT to the process alone.
     for (signals, group) in [(1, true), (2, true), (1, false)] {
-        let run = Running::start("faults", &["converge", "fbox=3"], &d, &[], &marker);
+        let run = Running::start("faults", &["--keep-connections", "0", "converge", "fbox=3"], &d, &[], &marker);
         let pid = run.pid();
         let deadline = Instant::now() + Duration::from_secs(120);
         while pods("fbox").is_empty() {
@@ -673,7 +706,8 @@ fn interrupting_converge_while_it_creates_containers_leaves_nothing_the_next_one
         assert!(!known_hosts_of(pid).exists());
         // The next converge repairs or replaces whatever was cut short, and succeeds.
         let (code, out, err, _) =
-            Running::start("faults", &["converge", "fbox=3"], &d, &[], &marker).finish(Duration::from_secs(180));
+            Running::start("faults", &["--keep-connections", "0", "converge", "fbox=3"], &d, &[], &marker)
+                .finish(Duration::from_secs(180));
         assert_eq!(code, Some(0), "{signals} signal(s), group {group}, the converge after: {out}{err}");
         assert_eq!(pods("fbox"), ["fbox-1 running", "fbox-2 running", "fbox-3 running"]);
         for n in 1..=3 {
@@ -684,7 +718,8 @@ fn interrupting_converge_while_it_creates_containers_leaves_nothing_the_next_one
             assert_eq!(String::from_utf8_lossy(&out.stdout), format!("fbox-{n}\n"));
         }
         let (code, out, err, _) =
-            Running::start("faults", &["destroy", "fbox", "--yes"], &d, &[], &marker).finish(Duration::from_secs(120));
+            Running::start("faults", &["--keep-connections", "0", "destroy", "fbox", "--yes"], &d, &[], &marker)
+                .finish(Duration::from_secs(120));
         assert_eq!(code, Some(0), "{out}{err}");
         assert!(out.starts_with("destroy: ") || out.contains("\ndestroy: "), "{out}");
         assert!(pods("fbox").is_empty());
