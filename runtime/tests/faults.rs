@@ -556,3 +556,37 @@ async fn retry_until_repeats_a_check_and_counts_its_retries() {
     assert!(!fleet.hosts[0].path("/srv/after-retries").exists());
     assert_no_leaks(&fleet);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_cut_short_in_transit_never_runs() {
+    let Some(fleet) = Fleet::start(&[Quirk::None]) else { return };
+    // Logging in takes 3 s (the login shell reads its stdin only then) and the phase timeout is
+    // 1 s: the session is cut while the script, several MB, is still on its way.
+    let h = &fleet.hosts[0];
+    let out = h.root_sh(&format!(
+        "usermod -s /bin/bash {USER} && echo 'sleep 3' > /home/{USER}/.bashrc && mkdir -p /srv/marks"
+    ));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let g = GroupSpec::new("app").unwrap().phase("configure", |ctx: &mut Plan<'_>| {
+        for i in 0..30_000 {
+            ctx.add(exec_script(script! { touch /srv/marks/#i; }));
+        }
+    });
+    let mut o = options(&fleet);
+    o.phase_timeout = Some(Duration::from_secs(1));
+    let r = lift(service(nodes(&fleet, true)), vec![g], o).await.unwrap();
+    assert_eq!(error(&r, "app-1", "configure"), "stopped: the phase timeout of 1s passed", "{}", r.human());
+    // The login ends, the shell reads what arrived of the script: it must not run a part of it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let busy = |pid: &u32| {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        ["bash", "sh", "head", "sudo", "sleep", "touch"].contains(&comm.trim())
+    };
+    while h.processes().iter().any(busy) {
+        assert!(Instant::now() < deadline, "the login shell is still running");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(listing(&fleet, 0, "/srv/marks"), Vec::<String>::new(), "a truncated script ran");
+    assert!(listing(&fleet, 0, "/tmp").iter().all(|n| !n.starts_with("pallet.")), "{:?}", listing(&fleet, 0, "/tmp"));
+    assert_no_leaks(&fleet);
+}

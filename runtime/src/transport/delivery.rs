@@ -36,12 +36,14 @@ pub fn bootstrap_command(len: usize, data_len: u64, user: &AdminUser) -> Result<
     } else {
         format!("sh {args} </dev/null")
     };
+    // A connection cut while the script is on its way ends stdin early: `head` then succeeds
+    // with less, so the length is checked, or a truncated script (or payload) would run.
     let read_script = format!(
-        "f=$(mktemp \"${{TMPDIR:-/tmp}}/pallet.XXXXXXXX\") || exit 97; head -c {len} >\"$f\" || {{ rm -f \"$f\"; exit 97; }}; "
+        "f=$(mktemp \"${{TMPDIR:-/tmp}}/pallet.XXXXXXXX\") || exit 97; head -c {len} >\"$f\" && [ $(wc -c <\"$f\") -eq {len} ] || {{ rm -f \"$f\"; exit 97; }}; "
     );
     Ok(if data {
         format!(
-            "{read_script}d=$(mktemp \"${{TMPDIR:-/tmp}}/pallet.XXXXXXXX\") || {{ rm -f \"$f\"; exit 97; }}; head -c {data_len} >\"$d\" || {{ rm -f \"$f\" \"$d\"; exit 97; }}; {run}; rc=$?; rm -f \"$f\" \"$d\"; exit $rc"
+            "{read_script}d=$(mktemp \"${{TMPDIR:-/tmp}}/pallet.XXXXXXXX\") || {{ rm -f \"$f\"; exit 97; }}; head -c {data_len} >\"$d\" && [ $(wc -c <\"$d\") -eq {data_len} ] || {{ rm -f \"$f\" \"$d\"; exit 97; }}; {run}; rc=$?; rm -f \"$f\" \"$d\"; exit $rc"
         )
     } else {
         format!("{read_script}{run}; rc=$?; rm -f \"$f\"; exit $rc")
@@ -117,7 +119,7 @@ mod tests {
     fn bootstrap_variants() {
         let cmd = |u: &AdminUser| bootstrap_command(10, 0, u).unwrap();
         let plain = AdminUser::new("admin");
-        assert!(cmd(&plain).contains("head -c 10 >\"$f\""));
+        assert!(cmd(&plain).contains("head -c 10 >\"$f\" && [ $(wc -c <\"$f\") -eq 10 ] || {"));
         assert!(cmd(&plain).contains("sudo -n sh \"$f\" </dev/null"));
         let root = AdminUser::new("root");
         assert!(!cmd(&root).contains("sudo"));
@@ -128,7 +130,8 @@ mod tests {
         assert_eq!(chunks.concat(), b"sDATApa ss\n");
         let with_data = bootstrap_command(10, 4, &pw).unwrap();
         assert!(
-            with_data.contains("head -c 4 >\"$d\"") && with_data.contains("sh \"$@\" </dev/null' sh \"$f\" \"$d\"")
+            with_data.contains("head -c 4 >\"$d\" && [ $(wc -c <\"$d\") -eq 4 ] || {")
+                && with_data.contains("sh \"$@\" </dev/null' sh \"$f\" \"$d\"")
         );
         assert_eq!(format!("{:?}", Secret::new("x")), "Secret(***)");
         let bad = AdminUser::new("admin").sudo_user("a\0b");
