@@ -378,6 +378,21 @@ async fn a_node_that_vanishes_mid_phase_fails_within_the_keepalive() {
     assert!(left == OLD || left == NEW, "{left:?}");
     // Keepalives every second, three unanswered: a few seconds, not the 30 s phase timeout.
     assert!(took < Duration::from_secs(15), "took {took:?}");
+    // Gone before the run: the TCP connect itself times out (ssh's ConnectTimeout), retried.
+    let gone = fleet.vanish(1);
+    let mut o = options(&fleet);
+    o.connect_retries = 1;
+    let started = Instant::now();
+    let r = lift(service(nodes(&fleet, true)), vec![slow_then_file(0)], o).await.unwrap();
+    let took = started.elapsed();
+    drop(gone);
+    let e = error(&r, "app-2", "connect");
+    assert!(e.contains(": timed out: ") && e.contains("Connection timed out"), "{e}");
+    assert_eq!(r.result("app-2", "connect").unwrap().retries, 1);
+    for n in ["app-1", "app-3"] {
+        assert_eq!(status(&r, n, "configure"), Status::Changed, "{}", r.human());
+    }
+    assert!(took < Duration::from_secs(8), "two 1 s connect timeouts took {took:?}");
     assert_no_leaks(&fleet);
 }
 
