@@ -69,8 +69,11 @@ pub struct Host {
     /// Its directory (overlay upper dirs, sshd config and log).
     pub dir: PathBuf,
     child: Child,
-    /// The host's mount namespace (`/proc/PID/ns/mnt`), once its start script has unshared.
-    mnt_ns: std::sync::OnceLock<String>,
+    /// The host's mount namespace (`/proc/PID/ns/mnt`), once its start script has unshared, and
+    /// an open handle on it: while it is open the namespace (and so its inode number, which
+    /// identifies it) cannot be reused by another host, even after every process of this one
+    /// is gone.
+    mnt_ns: std::sync::OnceLock<(String, std::fs::File)>,
 }
 
 impl Host {
@@ -108,15 +111,22 @@ impl Host {
 
     /// The host's mount namespace, waiting (up to 2 s) for its start script to unshare it.
     fn ns(&self) -> Option<&str> {
-        if let Some(ns) = self.mnt_ns.get() {
+        if let Some((ns, _)) = self.mnt_ns.get() {
             return Some(ns);
         }
         let ours = std::fs::read_link("/proc/self/ns/mnt").ok()?;
         let deadline = Instant::now() + Duration::from_secs(2);
         loop {
-            let theirs = std::fs::read_link(format!("/proc/{}/ns/mnt", self.child.id())).ok()?;
+            let link = format!("/proc/{}/ns/mnt", self.child.id());
+            let theirs = std::fs::read_link(&link).ok()?;
             if theirs != ours {
-                return Some(self.mnt_ns.get_or_init(|| theirs.display().to_string()));
+                let handle = std::fs::File::open(&link).ok()?;
+                // The process may have moved on between the two reads: the handle decides.
+                let pinned = std::fs::read_link(format!("/proc/self/fd/{}", fd_of(&handle))).ok()?;
+                if pinned != theirs {
+                    return None;
+                }
+                return Some(&self.mnt_ns.get_or_init(|| (theirs.display().to_string(), handle)).0);
             }
             if Instant::now() > deadline {
                 return None;
@@ -181,6 +191,12 @@ impl Host {
         let log = std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default();
         log.lines().filter(|l| l.contains("Accepted publickey")).count()
     }
+}
+
+/// The descriptor number of `f`.
+fn fd_of(f: &std::fs::File) -> i32 {
+    use std::os::fd::AsRawFd;
+    f.as_raw_fd()
 }
 
 /// Prepares host directory `h` for quirk `q` (files in the overlay upper directories, and
@@ -584,6 +600,10 @@ impl Drop for Fleet {
                     Ok(None) => std::thread::sleep(Duration::from_millis(20)),
                 }
             }
+        }
+        for h in &mut self.hosts {
+            // Unpins the namespaces (their mounts go with them).
+            let _ = h.mnt_ns.take();
         }
         if std::env::var("PALLET_KEEP_FLEET").is_err() {
             let _ = std::fs::remove_dir_all(&self.dir);
