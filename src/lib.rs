@@ -51,10 +51,11 @@ pub use stevedore::{script, script_fn};
 pub mod prelude {
     pub use pallet_runtime::action::{
         AuthorizeKey, Cron, Directory, ExecScript, File, Group, Hostname, LineInFile, Package, PackageAction,
-        PackageManager, PackageSource, Packages, RemoteDirectory, RemoteFile, Sed, Service, Sudoers, SymbolicLink,
-        User, UserAction, WaitForFile, WaitForPort, authorize_key, cron, directory, exec_checked_script, exec_script,
-        file, group, hostname, line_in_file, package, package_manager, package_source, packages, remote_directory,
-        remote_file, sed, service, sudoers, symbolic_link, user, wait_for_file, wait_for_port,
+        PackageManager, PackageSource, Packages, RemoteDirectory, RemoteFile, RetryUntil, Sed, Service, Sudoers,
+        SymbolicLink, User, UserAction, WaitForFile, WaitForPort, authorize_key, cron, directory, exec_checked_script,
+        exec_script, file, group, hostname, line_in_file, package, package_manager, package_source, packages,
+        remote_directory, remote_file, retry_until, sed, service, sudoers, symbolic_link, user, wait_for_file,
+        wait_for_port,
     };
     pub use pallet_runtime::library::{automated_admin_user, bootstrap};
     pub use pallet_runtime::node::Node;
