@@ -29,8 +29,13 @@ fn text(o: &Output) -> (String, String) {
     (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
+/// Where [`temp`] puts `name`.
+fn temp_path(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("pallet-cli-{}-{name}", std::process::id()))
+}
+
 fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pallet-cli-{}-{name}", std::process::id()));
+    let d = temp_path(name);
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -557,6 +562,7 @@ fn a_signal_during_lift_lets_running_phases_finish_and_starts_nothing_new() {
         let left = fleet.leaked(Duration::from_millis(500));
         assert!(left.is_empty(), "{case}: processes left behind: {left:#?}");
     }
+    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -583,6 +589,7 @@ fn a_second_signal_cancels_the_running_phases() {
     assert!(!known_hosts_of(pid).exists());
     let left = fleet.leaked(Duration::from_millis(500));
     assert!(left.is_empty(), "processes left behind: {left:#?}");
+    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -620,6 +627,9 @@ fn quiet_prints_only_failures_and_the_summary() {
     assert_eq!(out.lines().count(), 1, "{out}");
     assert!(out.starts_with("lift: nodes 1 changed; actions 2 ok, 1 changed; "), "{out}");
     assert!(fleet.leaked(Duration::from_millis(500)).is_empty());
+    for name in ["quiet", "quiet-ok"] {
+        let _ = std::fs::remove_dir_all(temp_path(name));
+    }
 }
 
 /// The processes started with `marker` in their environment that still run (waiting up to
@@ -725,4 +735,5 @@ fn interrupting_converge_while_it_creates_containers_leaves_nothing_the_next_one
         assert!(pods("fbox").is_empty());
         assert!(left_behind(&marker, Duration::from_millis(500)).is_empty());
     }
+    let _ = std::fs::remove_dir_all(&d);
 }

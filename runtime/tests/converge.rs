@@ -316,4 +316,7 @@ async fn adoption_repairs_only_containers_made_for_its_key() {
     assert!(again.created.is_empty() && again.destroyed.is_empty(), "repaired, not replaced");
     converge(mine.service(), vec![g(0)], root(&mine)).await.unwrap();
     assert!(containers("crep").is_empty());
+    for e in [mine, other] {
+        let _ = std::fs::remove_dir_all(&e.dir);
+    }
 }
