@@ -17,6 +17,7 @@
 //! | [`owner`], [`group`] | a user (group) name, or a numeric id (`0`..=`4294967295`) |
 //! | [`package_name`] | per package manager, see [`Kind::Package`] |
 //! | [`any_package_name`] | valid for at least one package manager |
+//! | [`package_version`] | `[A-Za-z0-9][A-Za-z0-9._+~^:-]*`: a Debian or RPM version (with epoch and release) |
 //! | [`service_name`] | systemd unit name characters `[A-Za-z0-9:_.@\\-]`, at most 255 bytes, one `@` at most, not starting with `-` or `.` (also a valid SysV/OpenRC script name: no `/`) |
 //! | [`hostname`] | RFC 1123: dot-separated labels `[A-Za-z0-9-]`, 1..=63 bytes each, not starting or ending with `-`; 253 bytes in all |
 //! | [`host`] | a [`hostname`] or an IPv4/IPv6 address |
@@ -66,6 +67,8 @@ pub enum Kind {
     Package(Packager),
     /// A package name for some package manager ([`any_package_name`]).
     AnyPackage,
+    /// A package version ([`package_version`]).
+    PackageVersion,
     /// A service or unit name ([`service_name`]).
     Service,
     /// A host name ([`hostname`]).
@@ -106,6 +109,7 @@ impl Kind {
             Kind::Group => "group (group name or gid)".into(),
             Kind::Package(p) => format!("{} package name", p.name()),
             Kind::AnyPackage => "package name".into(),
+            Kind::PackageVersion => "package version".into(),
             Kind::Service => "service name".into(),
             Kind::Hostname => "host name".into(),
             Kind::Host => "host (host name or IP address)".into(),
@@ -145,6 +149,7 @@ impl Kind {
                 "pacman: optionally REPO/, then [a-z0-9@_+][a-z0-9@._+-]*, optionally one of = < > <= >= and a version [A-Za-z0-9._+:~-]+"
             }
             Kind::AnyPackage => "a package name valid for at least one of apt, dnf, yum, apk, pacman, zypper",
+            Kind::PackageVersion => "[A-Za-z0-9][A-Za-z0-9._+~^:-]*, at most 255 bytes",
             Kind::Service => "[A-Za-z0-9:_.@\\-], at most 255 bytes, at most one `@`, not starting with `-` or `.`",
             Kind::Hostname => {
                 "RFC 1123: labels of [A-Za-z0-9-] separated by `.`, 1 to 63 bytes each, not starting or ending with `-`, at most 253 bytes"
@@ -539,6 +544,22 @@ pub fn any_package_name(s: &str) -> Checked {
     }
     let e = first.expect("there are package managers");
     Err(NameError { kind: Kind::AnyPackage, ..e })
+}
+
+/// A package version as apt (`1:1.22.1-9+deb12u1`), dnf, yum and zypper (`3.0.7-25.el9`) spell
+/// it: `[A-Za-z0-9][A-Za-z0-9._+~^:-]*`, at most 255 bytes.
+///
+/// ```
+/// use stevedore_core::names::package_version;
+/// assert!(package_version("1:1.22.1-9+deb12u1").is_ok() && package_version("3.0.7-25.el9").is_ok());
+/// assert!(package_version("-1").is_err() && package_version("1 2").is_err() && package_version("").is_err());
+/// ```
+///
+/// # Errors
+/// [`NameError`] of kind [`Kind::PackageVersion`].
+pub fn package_version(s: &str) -> Checked {
+    common(Kind::PackageVersion, s, 255)?;
+    chars(Kind::PackageVersion, s, alnum, |c| alnum(c) || "._+~^:-".contains(c))
 }
 
 /// A service (unit) name: systemd's unit name characters `[A-Za-z0-9:_.@\-]` (with or without
