@@ -43,7 +43,7 @@ pub enum ScriptError {
         /// The argument (or option field) holding the value.
         argument: &'static str,
         /// The rule it breaks, and the value.
-        error: stevedore_core::names::NameError,
+        error: Box<stevedore_core::names::NameError>,
     },
     /// The script calls script functions, so it can only be rendered for a given OS
     /// ([`Script::render`]), not as plain text ([`Script::to_bytes`]).

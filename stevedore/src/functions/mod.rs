@@ -32,7 +32,7 @@ pub(crate) fn checked(
     checks: impl IntoIterator<Item = (&'static str, Checked)>,
 ) -> Script {
     match checks.into_iter().find_map(|(argument, c)| c.err().map(|e| (argument, e))) {
-        Some((argument, error)) => s.with_error(ScriptError::Invalid { function, argument, error }),
+        Some((argument, error)) => s.with_error(ScriptError::Invalid { function, argument, error: Box::new(error) }),
         None => s,
     }
 }
