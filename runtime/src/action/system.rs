@@ -170,7 +170,7 @@ pub struct Cron {
 
 /// Runs `command` as `user` on `schedule` (five cron fields, e.g. `"*/5 * * * *"`, or a special
 /// such as `"@reboot"`: [`stevedore::names::cron_schedule`]). `name` holds letters, digits, `-`
-/// and `_`; `user` is a user name; `command` is one non-empty line of shell that cron runs with
+/// and `_` ([`stevedore::names::cron_file_name`]); `user` is a user name; `command` is one non-empty line of shell that cron runs with
 /// `sh` (no newline, carriage return or NUL; as in any crontab, an unescaped `%` in it is a
 /// newline and starts the command's standard input).
 pub fn cron(
@@ -192,12 +192,7 @@ impl Action for Cron {
     }
 
     fn validate(&self) -> Result<(), ActionError> {
-        if self.name.is_empty() || !self.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(ActionError::Invalid(format!(
-                "cron: name: {:?} may hold letters, digits, - and _ only",
-                self.name
-            )));
-        }
+        check("cron", "name", names::cron_file_name(&self.name))?;
         check("cron", "schedule", names::cron_schedule(&self.schedule))?;
         check("cron", "user", names::user_name(&self.user))?;
         check("cron", "command", names::line(&self.command))?;

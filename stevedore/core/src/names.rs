@@ -32,6 +32,7 @@
 //! | [`url`] | `scheme://rest`, printable ASCII without space, quotes, `\`, `` ` ``, `<>`, `{}`, `|` |
 //! | [`sha256`] | 64 hex digits |
 //! | [`file_name`] | `[A-Za-z0-9_][A-Za-z0-9._-]*`, at most 255 bytes: one path component |
+//! | [`cron_file_name`] | a [`file_name`] without `.` (a file of `/etc/cron.d`) |
 //!
 //! ```
 //! use stevedore_core::names::{self, Kind, Problem};
@@ -143,7 +144,7 @@ impl Kind {
                 "RPM: [A-Za-z0-9_][A-Za-z0-9._+~^:-]*, optionally followed by one of = < > <= >= and a version"
             }
             Kind::Package(Packager::Apk) => {
-                "apk: [a-z0-9][A-Za-z0-9._+-]* (or so:/cmd:/pc: NAME), optionally @TAG, optionally one of = < > <= >= ~ and a version [0-9][A-Za-z0-9._+-]*"
+                "apk: [A-Za-z0-9][A-Za-z0-9._+-]* (or so:/cmd:/pc: NAME), optionally @TAG, optionally one of = < > <= >= ~ and a version [0-9][A-Za-z0-9._+-]*"
             }
             Kind::Package(Packager::Pacman) => {
                 "pacman: optionally REPO/, then [a-z0-9@_+][a-z0-9@._+-]*, optionally one of = < > <= >= and a version [A-Za-z0-9._+:~-]+"
@@ -222,7 +223,7 @@ impl fmt::Display for Problem {
             Problem::BadChar { ch, at } => write!(f, "`{}` at byte {at} is not allowed", ch.escape_debug()),
             Problem::Newline => f.write_str("it holds a line break"),
             Problem::Nul => f.write_str("it holds a NUL byte"),
-            Problem::NotAbsolute => f.write_str("it is not absolute (it must start with `/`)"),
+            Problem::NotAbsolute => f.write_str("it does not start with `/`"),
             Problem::OutOfRange { value, min, max } => write!(f, "{value} is not in {min}..={max}"),
             Problem::Malformed(m) => f.write_str(m),
         }
@@ -635,6 +636,29 @@ pub fn host(s: &str) -> Checked {
 const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
+/// A file name for `/etc/cron.d` (run-parts rules, which cron follows there): letters, digits,
+/// `_` and `-` only ([`file_name`] without `.`).
+///
+/// ```
+/// use stevedore_core::names::cron_file_name;
+/// assert!(cron_file_name("backup-db").is_ok());
+/// assert!(cron_file_name("backup.sh").is_err() && cron_file_name("-x").is_err());
+/// ```
+///
+/// # Errors
+/// [`NameError`] of kind [`Kind::FileName`].
+pub fn cron_file_name(s: &str) -> Checked {
+    file_name(s)?;
+    if let Some(at) = s.find('.') {
+        return err(
+            Kind::FileName,
+            s,
+            Problem::Malformed(format!("`.` at byte {at}: cron skips files in /etc/cron.d whose name holds `.`")),
+        );
+    }
+    Ok(())
+}
+
 /// The cron specials accepted instead of five fields.
 pub const CRON_SPECIALS: &[&str] =
     &["@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
@@ -758,7 +782,7 @@ pub fn file_mode(mode: u64) -> Checked {
         return Err(NameError {
             kind: Kind::FileMode,
             value: format!("0o{mode:o}"),
-            problem: Problem::OutOfRange { value: mode, min: 0, max: 0o7777 },
+            problem: Problem::Malformed(format!("0o{mode:o} has bits above 0o7777")),
         });
     }
     Ok(())
@@ -910,6 +934,12 @@ pub fn sha256(s: &str) -> Checked {
 /// One path component: `[A-Za-z0-9_][A-Za-z0-9._-]*`, at most 255 bytes (so never `.`, `..`,
 /// hidden, or holding `/`).
 ///
+/// ```
+/// use stevedore_core::names::file_name;
+/// assert!(file_name("pallet-admin").is_ok() && file_name("app.list").is_ok());
+/// assert!(file_name("../x").is_err() && file_name(".hidden").is_err() && file_name("a/b").is_err());
+/// ```
+///
 /// # Errors
 /// [`NameError`] of kind [`Kind::FileName`].
 pub fn file_name(s: &str) -> Checked {
@@ -933,6 +963,7 @@ mod tests {
         assert_eq!(absolute_path("/a\0").unwrap_err().problem, Problem::Nul);
         assert_eq!(port(0).unwrap_err().problem, Problem::OutOfRange { value: 0, min: 1, max: 65535 });
         assert_eq!(file_mode(0o10000).unwrap_err().value, "0o10000");
+        assert!(file_mode(0o10000).unwrap_err().to_string().contains("0o10000 has bits above 0o7777"));
     }
 
     #[test]
