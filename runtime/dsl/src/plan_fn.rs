@@ -147,10 +147,12 @@ fn sudoers_name(s: &str) -> Checked {
 fn action_args(action: &str) -> &'static [Option<Rule>] {
     use Rule::*;
     const PATH: Option<Rule> = Some(Str("path", names::absolute_path));
+    const FILE: Option<Rule> = Some(Str("path", names::file_path));
     match action {
-        "file" | "directory" | "remote_file" | "remote_directory" | "wait_for_file" | "sed" => &[PATH],
-        "line_in_file" => &[PATH, Some(Str("line", names::line))],
-        "symbolic_link" => &[None, Some(Str("link", names::absolute_path))],
+        "directory" | "remote_directory" | "wait_for_file" => &[PATH],
+        "file" | "remote_file" | "sed" => &[FILE],
+        "line_in_file" => &[FILE, Some(Str("line", names::line))],
+        "symbolic_link" => &[None, Some(Str("link", names::file_path))],
         "user" => &[Some(Str("name", names::user_name))],
         "group" => &[Some(Str("name", names::group_name))],
         "package" => &[Some(Str("name", names::any_package_name))],
@@ -210,7 +212,7 @@ fn option_args(action: &str, option: &str) -> &'static [Option<Rule>] {
         (_, "mode") => &[Some(Int("mode", names::file_mode))],
         (_, "flag_on_changed") => &[Some(Str("flag_on_changed", names::file_name))],
         (_, "if_flag") => &[Some(Str("if_flag", names::file_name))],
-        ("line_in_file", "regexp") => &[Some(Str("regexp", names::line))],
+        ("line_in_file", "regexp") => &[Some(Str("regexp", names::ere))],
         ("wait_for_port", "host") => &[Some(Str("host", names::host))],
         ("remote_file" | "remote_directory", "url") => {
             &[Some(Str("url", names::url)), Some(Str("sha256", names::sha256))]

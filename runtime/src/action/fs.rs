@@ -116,7 +116,7 @@ impl Action for File {
     }
 
     fn validate(&self) -> Result<(), ActionError> {
-        check("file", "path", names::absolute_path(&self.path))?;
+        check("file", "path", names::file_path(&self.path))?;
         self.attrs.validate("file")
     }
 
@@ -223,8 +223,9 @@ pub struct SymbolicLink {
     ensure: Ensure,
 }
 
-/// A symbolic link at `link` (an absolute path) pointing to `target` (any non-empty text: a
-/// relative target is relative to the link's directory); replaced when it points elsewhere.
+/// A symbolic link at `link` (an absolute path) pointing to `target` (any non-empty text without
+/// NUL, at most 4095 bytes: a relative target is relative to the link's directory); replaced
+/// when it points elsewhere.
 pub fn symbolic_link(target: impl Into<String>, link: impl Into<String>) -> SymbolicLink {
     SymbolicLink { target: target.into(), link: link.into(), ensure: Ensure::Present }
 }
@@ -250,11 +251,12 @@ impl Action for SymbolicLink {
     }
 
     fn validate(&self) -> Result<(), ActionError> {
-        check("symbolic_link", "link", names::absolute_path(&self.link))?;
-        if self.target.is_empty() || self.target.contains('\0') {
+        check("symbolic_link", "link", names::file_path(&self.link))?;
+        if self.target.is_empty() || self.target.contains('\0') || self.target.len() > names::PATH_MAX {
             return Err(ActionError::Invalid(format!(
-                "symbolic_link: target: {:?} is empty or holds a NUL byte",
-                self.target
+                "symbolic_link: target: {:?} is empty, holds a NUL byte or is longer than {} bytes",
+                self.target,
+                names::PATH_MAX
             )));
         }
         Ok(())
@@ -292,9 +294,11 @@ pub struct LineInFile {
 /// `re` (POSIX ERE, as `grep -E` and `awk` read it) are replaced by `line` instead. `.absent()`
 /// removes the line (or the matching lines).
 ///
-/// `line` and `re` are one line each: a newline, carriage return or NUL is refused
-/// ([`stevedore::names::line`]). Both are data: `grep` gets them after `--` and `awk` reads
-/// them from its environment, so no value can become an option or awk code.
+/// `line` is one line: a newline, carriage return or NUL is refused ([`stevedore::names::line`]);
+/// `re` is an ERE in the subset grep and awk read alike ([`stevedore::names::ere`]: no empty
+/// alternative, no quantifier after nothing, no `{m,n}` interval, `\` only before a special
+/// character). Both are data: `grep` gets them after `--` and `awk` reads them from its
+/// environment, so no value can become an option or awk code.
 pub fn line_in_file(path: impl Into<String>, line: impl Into<String>) -> LineInFile {
     LineInFile { path: path.into(), line: line.into(), regexp: None, ensure: Ensure::Present, flag: None }
 }
@@ -336,10 +340,10 @@ impl Action for LineInFile {
     }
 
     fn validate(&self) -> Result<(), ActionError> {
-        check("line_in_file", "path", names::absolute_path(&self.path))?;
+        check("line_in_file", "path", names::file_path(&self.path))?;
         check("line_in_file", "line", names::line(&self.line))?;
         if let Some(re) = &self.regexp {
-            check("line_in_file", "regexp", names::line(re))?;
+            check("line_in_file", "regexp", names::ere(re))?;
         }
         check_flag("line_in_file", "flag_on_changed", self.flag.as_deref())
     }
@@ -412,7 +416,9 @@ pub struct Sed {
 ///   operators).
 /// - `REPLACEMENT` is sed's replacement text: `&` is the match, `\1` to `\9` the groups, `\&`
 ///   and `\\` a literal `&` and `\`.
-/// - Neither may hold a newline or NUL, or end in an unpaired `\`.
+/// - Both are one line of at most 4096 bytes, in the part GNU and busybox sed read alike
+///   ([`stevedore::names::bre`], [`stevedore::names::sed_replacement`]): `\` only where it means
+///   the same to both, never last, and the regex is not empty.
 ///
 /// Pallet writes the `s` command itself with a delimiter that occurs in neither part and the one
 /// flag `g`, so no value can end the command early, add a flag or start another command (`e`,
@@ -424,6 +430,8 @@ pub struct Sed {
 /// assert!(sed("/etc/app.conf", [("a/b|c", "x")]).validate().is_ok(), "any delimiter is fine: pallet picks a free one");
 /// assert!(sed("/etc/app.conf", [("a", "b\nc")]).validate().is_err());
 /// assert!(sed("/etc/app.conf", [("a\\", "b")]).validate().is_err());
+/// assert!(sed("/etc/app.conf", [("", "b")]).validate().is_err(), "an empty regex is sed's last regex");
+/// assert!(sed("/etc/app.conf", [("a", "\\U&")]).validate().is_err(), "GNU only");
 /// assert!(sed("relative.conf", [("a", "b")]).validate().is_err());
 /// ```
 pub fn sed<K: Into<String>, V: Into<String>>(path: impl Into<String>, exprs: impl IntoIterator<Item = (K, V)>) -> Sed {
@@ -464,7 +472,11 @@ impl SedAddress {
                 '\n' | '\0' => return Err("an address holds no newline or NUL".into()),
                 _ if escaped => escaped = false,
                 '\\' => escaped = true,
-                '/' => return Ok((SedAddress::Regex(body[..i].to_string()), &body[i + 1..])),
+                '/' => {
+                    let re = &body[..i];
+                    names::bre(re).map_err(|e| e.to_string())?;
+                    return Ok((SedAddress::Regex(re.to_string()), &body[i + 1..]));
+                }
                 _ => {}
             }
         }
@@ -494,18 +506,6 @@ fn parse_restriction(s: &str) -> Result<String, String> {
         return Err(format!("unexpected `{rest}` after the address (only `ADDRESS` or `ADDRESS,ADDRESS`)"));
     }
     Ok(format!("{},{}", a.render(), b.render()))
-}
-
-/// Refuses a newline, NUL, or an unpaired `\` at the end of a part of an `s` command.
-fn sed_part(what: &str, text: &str) -> Result<(), String> {
-    if text.contains(['\n', '\0']) {
-        return Err(format!("the {what} {text:?} holds a newline or NUL"));
-    }
-    let trailing = text.bytes().rev().take_while(|&b| b == b'\\').count();
-    if trailing % 2 == 1 {
-        return Err(format!("the {what} {text:?} ends in an unpaired `\\`"));
-    }
-    Ok(())
 }
 
 /// Delimiters for `s` commands, in order of preference: readable ones, then control characters.
@@ -558,9 +558,8 @@ impl Sed {
         self.exprs
             .iter()
             .map(|(re, replacement)| {
-                sed_part("regex", re)
-                    .and_then(|()| sed_part("replacement", replacement))
-                    .map_err(|m| self.invalid(m))?;
+                check("sed", "regex", names::bre(re))?;
+                check("sed", "replacement", names::sed_replacement(replacement))?;
                 let sep = sed_delimiter(re, replacement)
                     .ok_or_else(|| self.invalid(format!("no free delimiter for {re:?} and {replacement:?}")))?;
                 Ok(format!("{prefix}s{sep}{re}{sep}{replacement}{sep}g"))
@@ -579,7 +578,7 @@ impl Action for Sed {
     }
 
     fn validate(&self) -> Result<(), ActionError> {
-        check("sed", "path", names::absolute_path(&self.path))?;
+        check("sed", "path", names::file_path(&self.path))?;
         if self.exprs.is_empty() {
             return Err(self.invalid("no expressions".into()));
         }

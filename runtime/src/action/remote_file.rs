@@ -244,7 +244,7 @@ impl Action for RemoteFile {
     }
 
     fn validate(&self) -> Result<(), ActionError> {
-        check("remote_file", "path", names::absolute_path(&self.path))?;
+        check("remote_file", "path", names::file_path(&self.path))?;
         self.attrs.validate("remote_file")?;
         check_flag("remote_file", "flag_on_changed", self.flag_on_changed.as_deref())?;
         if let Some(Source::Url { url, sha256 }) = &self.source {
@@ -516,7 +516,9 @@ impl Action for RemoteDirectory {
             script! { unzip -q -o #archive -d #path; }
         } else {
             let strip = (self.strip_components > 0).then(|| format!("--strip-components={}", self.strip_components));
-            script! { tar -x -f #archive -C #path #strip; }
+            // `cd`, not `tar -C`: GNU tar unquotes the argument of `-C` (`\t`, `\057`), so a path
+            // holding a backslash would name another directory.
+            script! { ( cd -- #path && tar -x -f #archive #strip; ); }
         };
         let attrs =
             super::ensure_attributes(path, self.attrs.owner.as_deref(), self.attrs.group.as_deref(), None, true);

@@ -24,7 +24,7 @@
 //! | [`cron_schedule`] | five fields (minute, hour, day of month, month, day of week) or `@reboot`, `@hourly`... |
 //! | [`file_mode`] | at most `0o7777` |
 //! | [`port`] | `1..=65535` |
-//! | [`absolute_path`] | starts with `/`, no NUL |
+//! | [`absolute_path`] | starts with `/`, no NUL, at most 4095 bytes, components of at most 255 |
 //! | [`line`] | one line: no newline, carriage return or NUL |
 //! | [`passwd_field`] | a field of `/etc/passwd` (GECOS comment): a [`line`] without `:` |
 //! | [`login_path`] | home directory or login shell: an [`absolute_path`] that is a [`passwd_field`] |
@@ -33,6 +33,10 @@
 //! | [`sha256`] | 64 hex digits |
 //! | [`file_name`] | `[A-Za-z0-9_][A-Za-z0-9._-]*`, at most 255 bytes: one path component |
 //! | [`cron_file_name`] | a [`file_name`] without `.` (a file of `/etc/cron.d`) |
+//! | [`file_path`] | an [`absolute_path`] whose last component is a name (not empty, `.` or `..`) |
+//! | [`ere`] | a POSIX extended regular expression grep and awk read alike |
+//! | [`bre`] | a POSIX basic regular expression GNU and busybox sed read alike |
+//! | [`sed_replacement`] | the replacement of a sed `s` command |
 //!
 //! ```
 //! use stevedore_core::names::{self, Kind, Problem};
@@ -98,6 +102,14 @@ pub enum Kind {
     Sha256,
     /// One path component ([`file_name`]).
     FileName,
+    /// An absolute path naming a file, not a directory ([`file_path`]).
+    FilePath,
+    /// A POSIX extended regular expression, in the subset grep and awk agree on ([`ere`]).
+    Ere,
+    /// A POSIX basic regular expression, in the subset GNU and busybox sed agree on ([`bre`]).
+    Bre,
+    /// The replacement of a sed `s` command ([`sed_replacement`]).
+    SedReplacement,
 }
 
 impl Kind {
@@ -125,6 +137,10 @@ impl Kind {
             Kind::Url => "URL".into(),
             Kind::Sha256 => "SHA-256 checksum".into(),
             Kind::FileName => "file name".into(),
+            Kind::FilePath => "file path".into(),
+            Kind::Ere => "extended regular expression".into(),
+            Kind::Bre => "basic regular expression".into(),
+            Kind::SedReplacement => "sed replacement".into(),
         }
     }
 
@@ -161,7 +177,7 @@ impl Kind {
             }
             Kind::FileMode => "at most 0o7777",
             Kind::Port => "1 to 65535",
-            Kind::AbsolutePath => "starts with `/`, no NUL",
+            Kind::AbsolutePath => "starts with `/`, no NUL, at most 4095 bytes, components of at most 255 bytes",
             Kind::Line => "no newline, carriage return or NUL",
             Kind::PasswdField => "no `:`, newline, carriage return or NUL",
             Kind::LoginPath => "an absolute path without `:`, newline, carriage return or NUL",
@@ -169,6 +185,16 @@ impl Kind {
             Kind::Url => "SCHEME://REST, printable ASCII without space, quotes, backslash, backquote, < > { } |",
             Kind::Sha256 => "64 hex digits",
             Kind::FileName => "[A-Za-z0-9_][A-Za-z0-9._-]*, at most 255 bytes",
+            Kind::FilePath => "an absolute path whose last component is a name (not empty, `.` or `..`)",
+            Kind::Ere => {
+                "a POSIX ERE of at most 4096 bytes on one line: balanced ( ) and [ ], no empty alternative or group, no quantifier after nothing, no { } interval, `\\` only before one of . [ ] ( ) * + ? { } | ^ $ \\ /"
+            }
+            Kind::Bre => {
+                "a POSIX BRE of at most 4096 bytes on one line, not empty: balanced \\( \\) and [ ], intervals \\{m,n\\} after an atom, `\\` only before ( ) { } 1-9 . [ ] * ^ $ \\ / n"
+            }
+            Kind::SedReplacement => {
+                "at most 4096 bytes on one line, `\\` only before a digit, & \\ or n, not ending in a lone `\\`"
+            }
         }
     }
 }
@@ -810,24 +836,359 @@ pub fn port(p: u64) -> Checked {
 }
 
 /// An absolute path: starts with `/` (so it can never be read as an option or a `find`
-/// expression), no NUL. Anything else is allowed: spaces, quotes, newlines, any bytes.
+/// expression), no NUL, at most [`PATH_MAX`] bytes with components of at most [`NAME_MAX`]
+/// (so no command fails on it half-way). Anything else is allowed: spaces, quotes, newlines,
+/// any bytes.
 ///
 /// ```
 /// use stevedore_core::names::absolute_path;
 /// assert!(absolute_path("/srv/app").is_ok() && absolute_path("/tmp/a b\n$(x)").is_ok());
 /// assert!(absolute_path("-delete").is_err() && absolute_path("relative/path").is_err() && absolute_path("").is_err());
+/// assert!(absolute_path(&format!("/tmp/{}", "x".repeat(256))).is_err());
 /// ```
 ///
 /// # Errors
 /// [`NameError`] of kind [`Kind::AbsolutePath`].
 pub fn absolute_path(s: &str) -> Checked {
     let kind = Kind::AbsolutePath;
-    common(kind, s, usize::MAX)?;
+    common(kind, s, PATH_MAX)?;
     if !s.starts_with('/') {
         return err(kind, s, Problem::NotAbsolute);
     }
+    let mut at = 0;
+    for component in s.split('/') {
+        if component.len() > NAME_MAX {
+            return err(
+                kind,
+                s,
+                Problem::Malformed(format!(
+                    "the component at byte {at} is {} bytes long, more than {NAME_MAX}",
+                    component.len()
+                )),
+            );
+        }
+        at += component.len() + 1;
+    }
     Ok(())
 }
+
+/// An absolute path naming a file: an [`absolute_path`] whose last component is a name (not
+/// empty, `.` or `..`), so it can never name a directory by its spelling.
+///
+/// ```
+/// use stevedore_core::names::file_path;
+/// assert!(file_path("/etc/motd").is_ok());
+/// assert!(file_path("/etc/").is_err() && file_path("/etc/..").is_err() && file_path("/").is_err());
+/// ```
+///
+/// # Errors
+/// [`NameError`] of kind [`Kind::FilePath`].
+pub fn file_path(s: &str) -> Checked {
+    absolute_path(s).map_err(|e| NameError { kind: Kind::FilePath, ..e })?;
+    let last = s.rsplit('/').next().unwrap_or("");
+    if matches!(last, "" | "." | "..") {
+        return err(Kind::FilePath, s, Problem::Malformed("it names a directory (it ends in `/`, `.` or `..`)".into()));
+    }
+    Ok(())
+}
+
+/// The longest pattern [`ere`], [`bre`] and [`sed_replacement`] take, in bytes: GNU grep
+/// compiles longer ones slowly, and matching costs grow with the pattern times the line.
+pub const PATTERN_MAX: usize = 4096;
+
+fn pattern_common(kind: Kind, s: &str) -> Checked {
+    if s.contains('\0') {
+        return err(kind, s, Problem::Nul);
+    }
+    if s.contains(['\n', '\r']) {
+        return err(kind, s, Problem::Newline);
+    }
+    if s.len() > PATTERN_MAX {
+        return err(kind, s, Problem::TooLong { len: s.len(), max: PATTERN_MAX });
+    }
+    Ok(())
+}
+
+/// The end of a bracket expression starting at byte `start` (at `[`): the byte after its `]`.
+fn bracket_end(s: &str, start: usize) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = start + 1;
+    if b.get(i) == Some(&b'^') {
+        i += 1;
+    }
+    if b.get(i) == Some(&b']') {
+        i += 1;
+    }
+    while i < b.len() {
+        match b[i] {
+            b']' => return Some(i + 1),
+            b'[' if matches!(b.get(i + 1), Some(b':' | b'=' | b'.')) => {
+                let close = [b[i + 1], b']'];
+                let rest = &s[i + 2..];
+                let end = rest.as_bytes().windows(2).position(|w| w == close)?;
+                i += 2 + end + 2;
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// A POSIX extended regular expression in the subset `grep -E` and `awk` (mawk, gawk, busybox)
+/// read alike: at most [`PATTERN_MAX`] bytes on one line, not empty; `( )` balanced and never
+/// empty; `[...]` terminated; no empty alternative (`a||b`, `(|a)`, a leading or trailing `|`);
+/// no `*`, `+` or `?` after nothing, `(`, `|` or another quantifier; no interval `{m,n}` (older
+/// mawk reads it as text: write `\{` for a brace); `\` only before one of
+/// `. [ ] ( ) * + ? { } | ^ $ \ /`, making it literal (`\d`, `\w`, `\<` mean different things,
+/// or nothing, to different tools).
+///
+/// ```
+/// use stevedore_core::names::ere;
+/// for ok in ["^max=", "^#?PasswordAuthentication .*", "a|b", "(x|y)+z$", "[[:space:]]*", "[]a]", "\\.conf$"] {
+///     assert!(ere(ok).is_ok(), "{ok}");
+/// }
+/// for bad in ["", "*", "a||b", "(", ")", "()", "[a-z", "a{2}", "\\d", "x\\", "a\nb", "(*a)", "a**"] {
+///     assert!(ere(bad).is_err(), "{bad:?}");
+/// }
+/// ```
+///
+/// # Errors
+/// [`NameError`] of kind [`Kind::Ere`].
+pub fn ere(s: &str) -> Checked {
+    let kind = Kind::Ere;
+    pattern_common(kind, s)?;
+    if s.is_empty() {
+        return err(kind, s, Problem::Empty);
+    }
+    let malformed = |m: String| err(kind, s, Problem::Malformed(m));
+    let b = s.as_bytes();
+    let mut depth = 0usize;
+    // What came before: nothing (start, `(` or `|`), an atom, or a quantifier.
+    #[derive(PartialEq)]
+    enum Prev {
+        Nothing,
+        Atom,
+        Quantifier,
+    }
+    let mut prev = Prev::Nothing;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                let Some(&c) = b.get(i + 1) else { return malformed("it ends in a lone `\\`".into()) };
+                if !br".[]()*+?{}|^$\/".contains(&c) {
+                    let ch = s[i + 1..].chars().next().unwrap_or('?');
+                    return malformed(format!(
+                        "`\\{ch}` at byte {i} is not portable: grep and awk read it differently"
+                    ));
+                }
+                i += 2;
+                prev = Prev::Atom;
+                continue;
+            }
+            b'[' => {
+                let Some(end) = bracket_end(s, i) else {
+                    return malformed(format!("the bracket expression at byte {i} has no closing `]`"));
+                };
+                i = end;
+                prev = Prev::Atom;
+                continue;
+            }
+            b'(' => {
+                if b.get(i + 1) == Some(&b')') {
+                    return malformed(format!("the group at byte {i} is empty"));
+                }
+                depth += 1;
+                prev = Prev::Nothing;
+            }
+            b')' => {
+                if depth == 0 {
+                    return malformed(format!("the `)` at byte {i} closes no group"));
+                }
+                if prev == Prev::Nothing {
+                    return malformed(format!("an empty alternative ends at byte {i}"));
+                }
+                depth -= 1;
+                prev = Prev::Atom;
+            }
+            b'|' => {
+                if prev == Prev::Nothing {
+                    return malformed(format!("an empty alternative ends at byte {i}"));
+                }
+                prev = Prev::Nothing;
+            }
+            b'*' | b'+' | b'?' => {
+                if prev != Prev::Atom {
+                    return malformed(format!("the quantifier `{}` at byte {i} follows no atom", b[i] as char));
+                }
+                prev = Prev::Quantifier;
+            }
+            b'{' => {
+                return malformed(format!(
+                    "the interval at byte {i} is read as text by some awks: write `\\{{` for a brace, or repeat the atom"
+                ));
+            }
+            _ => prev = Prev::Atom,
+        }
+        i += 1;
+    }
+    if depth > 0 {
+        return malformed("a group is not closed".into());
+    }
+    if prev == Prev::Nothing {
+        return malformed("it ends with an empty alternative".into());
+    }
+    Ok(())
+}
+
+/// A POSIX basic regular expression in the subset GNU and busybox `sed` read alike: at most
+/// [`PATTERN_MAX`] bytes on one line, not empty (an empty regex means "the last one" to sed);
+/// `\( \)` balanced; `[...]` terminated; intervals `\{m\}`, `\{m,\}`, `\{m,n\}` (m ≤ n ≤ 255)
+/// after an atom; `\` only before `( ) { } 1-9 . [ ] * ^ $ \ / n` (`\+`, `\?`, `\|`, `\t`, `\w`
+/// are GNU extensions busybox on musl lacks). `*`, `+`, `?`, `|`, `(`, `{` alone are literal
+/// characters, as in every BRE.
+///
+/// ```
+/// use stevedore_core::names::bre;
+/// for ok in ["^listen 80$", "^#\\{0,1\\}Pass", "\\(a\\)\\1", "*literal", "a+b?c|d", "[/]"] {
+///     assert!(bre(ok).is_ok(), "{ok}");
+/// }
+/// for bad in ["", "\\(", "\\)", "[a", "a\\{2", "a\\{3,1\\}", "\\{1\\}", "a\\+", "\\w", "x\\", "a\nb"] {
+///     assert!(bre(bad).is_err(), "{bad:?}");
+/// }
+/// ```
+///
+/// # Errors
+/// [`NameError`] of kind [`Kind::Bre`].
+pub fn bre(s: &str) -> Checked {
+    let kind = Kind::Bre;
+    pattern_common(kind, s)?;
+    if s.is_empty() {
+        return err(kind, s, Problem::Malformed("it is empty, which sed reads as the last regex used".into()));
+    }
+    let malformed = |m: String| err(kind, s, Problem::Malformed(m));
+    let b = s.as_bytes();
+    let mut depth = 0usize;
+    let mut atom = false;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                let Some(&c) = b.get(i + 1) else { return malformed("it ends in a lone `\\`".into()) };
+                match c {
+                    b'(' => {
+                        depth += 1;
+                        atom = false;
+                    }
+                    b')' => {
+                        if depth == 0 {
+                            return malformed(format!("the `\\)` at byte {i} closes no group"));
+                        }
+                        depth -= 1;
+                        atom = true;
+                    }
+                    b'{' => {
+                        if !atom {
+                            return malformed(format!("the interval at byte {i} follows no atom"));
+                        }
+                        let rest = &s[i + 2..];
+                        let Some(end) = rest.find("\\}") else {
+                            return malformed(format!("the interval at byte {i} has no closing `\\}}`"));
+                        };
+                        let body = &rest[..end];
+                        let (m, n) = match body.split_once(',') {
+                            Some((m, n)) => (m, if n.is_empty() { None } else { Some(n) }),
+                            None => (body, Some(body)),
+                        };
+                        let num = |t: &str| t.parse::<u32>().ok().filter(|v| *v <= 255 && !t.is_empty());
+                        let ok = match (num(m), n.map(num)) {
+                            (Some(_), None) => true,
+                            (Some(a), Some(Some(b))) => a <= b,
+                            _ => false,
+                        };
+                        if !ok {
+                            return malformed(format!(
+                                "the interval `\\{{{body}\\}}` at byte {i} is not m, m, or m,n (m <= n <= 255)"
+                            ));
+                        }
+                        i += 2 + end + 2;
+                        atom = false;
+                        continue;
+                    }
+                    b'1'..=b'9' | b'.' | b'[' | b']' | b'*' | b'^' | b'$' | b'\\' | b'/' | b'n' => atom = true,
+                    _ => {
+                        let ch = s[i + 1..].chars().next().unwrap_or('?');
+                        return malformed(format!(
+                            "`\\{ch}` at byte {i} is not portable: GNU and busybox sed read it differently"
+                        ));
+                    }
+                }
+                i += 2;
+                continue;
+            }
+            b'[' => {
+                let Some(end) = bracket_end(s, i) else {
+                    return malformed(format!("the bracket expression at byte {i} has no closing `]`"));
+                };
+                i = end;
+                atom = true;
+                continue;
+            }
+            _ => atom = true,
+        }
+        i += 1;
+    }
+    if depth > 0 {
+        return malformed("a `\\(` group is not closed".into());
+    }
+    Ok(())
+}
+
+/// The replacement of a sed `s` command, in the part GNU and busybox sed read alike: at most
+/// [`PATTERN_MAX`] bytes on one line; `&` is the match; `\` only before a digit (a group), `&`,
+/// `\` (literal) or `n` (a newline), and never last.
+///
+/// ```
+/// use stevedore_core::names::sed_replacement;
+/// assert!(sed_replacement("listen 8080").is_ok() && sed_replacement("[&] \\1 \\& \\\\").is_ok());
+/// assert!(sed_replacement("x\\").is_err() && sed_replacement("\\U").is_err() && sed_replacement("a\nb").is_err());
+/// ```
+///
+/// # Errors
+/// [`NameError`] of kind [`Kind::SedReplacement`].
+pub fn sed_replacement(s: &str) -> Checked {
+    let kind = Kind::SedReplacement;
+    pattern_common(kind, s)?;
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            match b.get(i + 1) {
+                None => return err(kind, s, Problem::Malformed("it ends in a lone `\\`".into())),
+                Some(b'0'..=b'9' | b'&' | b'\\' | b'n') => i += 2,
+                Some(_) => {
+                    let ch = s[i + 1..].chars().next().unwrap_or('?');
+                    return err(
+                        kind,
+                        s,
+                        Problem::Malformed(format!(
+                            "`\\{ch}` at byte {i} is not portable: GNU and busybox sed read it differently"
+                        )),
+                    );
+                }
+            }
+        } else {
+            i += 1;
+        }
+    }
+    Ok(())
+}
+
+/// The longest path Linux takes (`PATH_MAX` less its NUL), in bytes.
+pub const PATH_MAX: usize = 4095;
+
+/// The longest file name (path component) Linux file systems take (`NAME_MAX`), in bytes.
+pub const NAME_MAX: usize = 255;
 
 /// One line of a line-oriented file (a crontab, sudoers, `authorized_keys`, `/etc/hosts`, a
 /// line managed by `line_in_file`): no newline, carriage return or NUL. May be empty and may
