@@ -125,6 +125,8 @@ enum Rule {
     Int(&'static str, fn(u64) -> Checked),
     /// A list literal of strings, each checked.
     List(&'static str, fn(&str) -> Checked),
+    /// A list literal of pairs of strings (`[("a", "b")]`), each part checked.
+    Pairs(&'static str, fn(&str) -> Checked, &'static str, fn(&str) -> Checked),
 }
 
 fn sudoers_name(s: &str) -> Checked {
@@ -150,7 +152,8 @@ fn action_args(action: &str) -> &'static [Option<Rule>] {
     const FILE: Option<Rule> = Some(Str("path", names::file_path));
     match action {
         "directory" | "remote_directory" | "wait_for_file" => &[PATH],
-        "file" | "remote_file" | "sed" => &[FILE],
+        "file" | "remote_file" => &[FILE],
+        "sed" => &[FILE, Some(Pairs("regex", names::bre, "replacement", names::sed_replacement))],
         "line_in_file" => &[FILE, Some(Str("line", names::line))],
         "symbolic_link" => &[None, Some(Str("link", names::file_path))],
         "user" => &[Some(Str("name", names::user_name))],
@@ -213,6 +216,7 @@ fn option_args(action: &str, option: &str) -> &'static [Option<Rule>] {
         (_, "flag_on_changed") => &[Some(Str("flag_on_changed", names::file_name))],
         (_, "if_flag") => &[Some(Str("if_flag", names::file_name))],
         ("line_in_file", "regexp") => &[Some(Str("regexp", names::ere))],
+        ("sed", "restriction") => &[Some(Str("restriction", names::sed_address))],
         ("wait_for_port", "host") => &[Some(Str("host", names::host))],
         ("remote_file" | "remote_directory", "url") => {
             &[Some(Str("url", names::url)), Some(Str("sha256", names::sha256))]
@@ -278,6 +282,19 @@ impl Checker<'_> {
                 for item in &a.elems {
                     if let Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = strip(item) {
                         report(self.cx, field, s.span(), f(&s.value()));
+                    }
+                }
+            }
+            (Rule::Pairs(field_a, fa, field_b, fb), Expr::Array(a)) => {
+                for item in &a.elems {
+                    if let Expr::Tuple(t) = strip(item)
+                        && t.elems.len() == 2
+                    {
+                        for (e, field, f) in [(&t.elems[0], field_a, fa), (&t.elems[1], field_b, fb)] {
+                            if let Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = strip(e) {
+                                report(self.cx, field, s.span(), f(&s.value()));
+                            }
+                        }
                     }
                 }
             }
@@ -491,6 +508,11 @@ mod tests {
             (r#"pallet::action::hostname("-x");"#, "`hostname`: name:"),
             (r#"line_in_file("/etc/x", "a\nb");"#, "`line_in_file`: line:"),
             (r#"wait_for_port(80, host = "-p");"#, "`wait_for_port`: host:"),
+            (r#"sed("/etc/x", [("a", "b")], restriction = "1e touch /tmp/x");"#, "`sed`: restriction:"),
+            (r#"sed("/etc/x", [("a", "ok"), ("b", "\\U&")]);"#, "`sed`: replacement:"),
+            (r#"sed("/etc/x", [("", "b")]);"#, "`sed`: regex:"),
+            (r#"line_in_file("/etc/x", "a", regexp = "a||b");"#, "`line_in_file`: regexp:"),
+            (r#"file("/etc/");"#, "`file`: path:"),
         ];
         for (body, want) in cases {
             let e = errors(body);

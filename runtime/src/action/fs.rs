@@ -438,76 +438,6 @@ pub fn sed<K: Into<String>, V: Into<String>>(path: impl Into<String>, exprs: imp
     Sed { path: path.into(), exprs: exprs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(), restriction: None }
 }
 
-/// One sed address (see [`Sed::restriction`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum SedAddress {
-    /// Line `n` (from 1).
-    Line(u64),
-    /// The last line (`$`).
-    Last,
-    /// Lines matching the BRE, as written between the slashes (`\/` for a slash).
-    Regex(String),
-}
-
-impl SedAddress {
-    /// Parses one address at the start of `s`: the address and the rest.
-    fn parse(s: &str) -> Result<(SedAddress, &str), String> {
-        if let Some(rest) = s.strip_prefix('$') {
-            return Ok((SedAddress::Last, rest));
-        }
-        if s.starts_with(|c: char| c.is_ascii_digit()) {
-            let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-            let n: u64 = s[..end].parse().map_err(|_| format!("line number `{}` is too large", &s[..end]))?;
-            if n == 0 {
-                return Err("lines are numbered from 1".into());
-            }
-            return Ok((SedAddress::Line(n), &s[end..]));
-        }
-        let Some(body) = s.strip_prefix('/') else {
-            return Err(format!("expected a line number, `$` or `/regex/` at `{s}`"));
-        };
-        let mut escaped = false;
-        for (i, c) in body.char_indices() {
-            match c {
-                '\n' | '\0' => return Err("an address holds no newline or NUL".into()),
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '/' => {
-                    let re = &body[..i];
-                    names::bre(re).map_err(|e| e.to_string())?;
-                    return Ok((SedAddress::Regex(re.to_string()), &body[i + 1..]));
-                }
-                _ => {}
-            }
-        }
-        Err("the `/regex/` address has no closing `/`".into())
-    }
-
-    fn render(&self) -> String {
-        match self {
-            SedAddress::Line(n) => n.to_string(),
-            SedAddress::Last => "$".into(),
-            SedAddress::Regex(re) => format!("/{re}/"),
-        }
-    }
-}
-
-/// Parses a restriction: `ADDRESS` or `ADDRESS,ADDRESS`, rendered back as sed reads it.
-fn parse_restriction(s: &str) -> Result<String, String> {
-    let (a, rest) = SedAddress::parse(s)?;
-    if rest.is_empty() {
-        return Ok(a.render());
-    }
-    let Some(second) = rest.strip_prefix(',') else {
-        return Err(format!("unexpected `{rest}` after the address (only `ADDRESS` or `ADDRESS,ADDRESS`)"));
-    };
-    let (b, rest) = SedAddress::parse(second)?;
-    if !rest.is_empty() {
-        return Err(format!("unexpected `{rest}` after the address (only `ADDRESS` or `ADDRESS,ADDRESS`)"));
-    }
-    Ok(format!("{},{}", a.render(), b.render()))
-}
-
 /// Delimiters for `s` commands, in order of preference: readable ones, then control characters.
 fn sed_delimiter(re: &str, replacement: &str) -> Option<char> {
     let readable = ['/', '|', ':', '%', '!', '@', '#', ',', '_', '~', '^', '+', '='];
@@ -526,7 +456,8 @@ impl Sed {
     /// | `A,B` | from the line `A` selects through the next line `B` selects (`A`, `B`: any of the above) |
     ///
     /// Anything else (flags after `/RE/`, commands, `!`, spaces) is refused by
-    /// [`Action::validate`]: the address can never carry a sed command.
+    /// [`Action::validate`] ([`stevedore::names::sed_address`]): the address can never carry a
+    /// sed command.
     ///
     /// ```
     /// use pallet_runtime::action::{sed, Action};
@@ -550,9 +481,11 @@ impl Sed {
     /// The `-e` expressions, checked.
     fn expressions(&self) -> Result<Vec<String>, ActionError> {
         let prefix = match &self.restriction {
-            Some(r) => parse_restriction(r)
-                .map(|a| format!("{a} "))
-                .map_err(|m| self.invalid(format!("restriction {r:?}: {m}")))?,
+            // Checked against the grammar, it is written as given.
+            Some(r) => {
+                check("sed", "restriction", names::sed_address(r))?;
+                format!("{r} ")
+            }
             None => String::new(),
         };
         self.exprs

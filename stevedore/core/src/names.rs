@@ -37,6 +37,7 @@
 //! | [`ere`] | a POSIX extended regular expression grep and awk read alike |
 //! | [`bre`] | a POSIX basic regular expression GNU and busybox sed read alike |
 //! | [`sed_replacement`] | the replacement of a sed `s` command |
+//! | [`sed_address`] | `N`, `$`, `/BRE/`, or `A,B` of those |
 //!
 //! ```
 //! use stevedore_core::names::{self, Kind, Problem};
@@ -110,6 +111,8 @@ pub enum Kind {
     Bre,
     /// The replacement of a sed `s` command ([`sed_replacement`]).
     SedReplacement,
+    /// A sed address or range of addresses ([`sed_address`]).
+    SedAddress,
 }
 
 impl Kind {
@@ -141,6 +144,7 @@ impl Kind {
             Kind::Ere => "extended regular expression".into(),
             Kind::Bre => "basic regular expression".into(),
             Kind::SedReplacement => "sed replacement".into(),
+            Kind::SedAddress => "sed address".into(),
         }
     }
 
@@ -194,6 +198,9 @@ impl Kind {
             }
             Kind::SedReplacement => {
                 "at most 4096 bytes on one line, `\\` only before a digit, & \\ or n, not ending in a lone `\\`"
+            }
+            Kind::SedAddress => {
+                "N (a line from 1), $ (the last line) or /BRE/, or two of them joined by `,`; nothing else"
             }
         }
     }
@@ -1180,6 +1187,78 @@ pub fn sed_replacement(s: &str) -> Checked {
         } else {
             i += 1;
         }
+    }
+    Ok(())
+}
+
+/// One sed address at the start of `s`: the rest after it.
+fn sed_address_one(s: &str) -> Result<&str, String> {
+    if let Some(rest) = s.strip_prefix('$') {
+        return Ok(rest);
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let n: u64 = s[..end].parse().map_err(|_| format!("line number `{}` is too large", &s[..end]))?;
+        if n == 0 {
+            return Err("lines are numbered from 1".into());
+        }
+        return Ok(&s[end..]);
+    }
+    let Some(body) = s.strip_prefix('/') else {
+        return Err(format!("expected a line number, `$` or `/regex/` at `{s}`"));
+    };
+    let mut escaped = false;
+    for (i, c) in body.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '/' => {
+                bre(&body[..i]).map_err(|e| format!("the regex of `/{}/`: {}", &body[..i], e.problem))?;
+                return Ok(&body[i + 1..]);
+            }
+            _ => {}
+        }
+    }
+    Err("the `/regex/` address has no closing `/`".into())
+}
+
+/// A sed address restricting a command to some lines: `N` (line N, from 1), `$` (the last
+/// line), `/BRE/` (lines matching a [`bre`]; a `/` in it is written `\/`), or `A,B` (from the
+/// line `A` selects through the next line `B` selects). Nothing else: no flags after `/BRE/`,
+/// no `!`, no spaces, no command, so an address can never carry one (GNU sed's `e` runs a
+/// command).
+///
+/// ```
+/// use stevedore_core::names::sed_address;
+/// for ok in ["1", "$", "/^#/", "/a\\/b/", "3,$", "/^\\[main\\]/,/^\\[/"] {
+///     assert!(sed_address(ok).is_ok(), "{ok}");
+/// }
+/// for bad in ["1e touch /tmp/x", "/x/e id", "/x/I", "/x/w /tmp/out", "1!", "1;e id", "0", "", "1,", "$ ", "1\n"] {
+///     assert!(sed_address(bad).is_err(), "{bad:?}");
+/// }
+/// ```
+///
+/// # Errors
+/// [`NameError`] of kind [`Kind::SedAddress`].
+pub fn sed_address(s: &str) -> Checked {
+    let kind = Kind::SedAddress;
+    pattern_common(kind, s)?;
+    let rest =
+        sed_address_one(s).map_err(|m| NameError { kind, value: s.to_string(), problem: Problem::Malformed(m) })?;
+    let rest = match rest.strip_prefix(',') {
+        Some(second) => sed_address_one(second).map_err(|m| NameError {
+            kind,
+            value: s.to_string(),
+            problem: Problem::Malformed(m),
+        })?,
+        None => rest,
+    };
+    if !rest.is_empty() {
+        return err(
+            kind,
+            s,
+            Problem::Malformed(format!("unexpected `{rest}` after the address (only ADDRESS or ADDRESS,ADDRESS)")),
+        );
     }
     Ok(())
 }
