@@ -907,3 +907,20 @@ fn multi_mib_content() {
         assert!(!env.root.join(CANARY).exists());
     }
 }
+
+/// Messages that carry a value are printed with `printf %s`, not `echo` (dash's `echo` reads
+/// `\c` and `\n` in its argument): the step name comes back in the failure as written.
+#[test]
+fn failure_messages_carry_values_as_written() {
+    let name = "step \\c with \\n escapes";
+    for (shell, cmd) in SHELLS {
+        let env = Env::new();
+        let a = vec![boxed(exec_checked_script(name, script! { false; }))];
+        let mut o = RenderOptions::new("configure", "hostile");
+        o.state_dir = env.at("state");
+        let phase = render_phase(&a, &os(), &o).unwrap();
+        let r = run(&env, Where::Here, cmd, &phase);
+        assert_eq!(r.status_of(1), "failed", "{shell}");
+        assert!(r.stderr.iter().any(|(_, e)| e.contains(&format!("{name}: FAIL"))), "{shell}: {:?}", r.stderr);
+    }
+}

@@ -160,7 +160,7 @@ fn retry_loop(check: Script, retry: Retry, what: &str) -> Script {
     script! {
         p_n=0;
         until #check {
-            if [ $p_n -ge #retries ] { echo #fail >&2; exit 1; }
+            if [ $p_n -ge #retries ] { printf "%s\\n" #fail >&2; exit 1; }
             p_n=$(($p_n + 1));
             p_retried;
             sleep #standoff;
