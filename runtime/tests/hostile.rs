@@ -110,6 +110,8 @@ type Check = Box<dyn Fn(&Env, &str, &Run) -> Result<(), String> + Send + Sync>;
 /// One field of one action.
 struct Case {
     name: &'static str,
+    /// The node's OS (`debian-12` unless a case needs another package manager).
+    os: &'static str,
     place: Where,
     build: Build,
     setup: Setup,
@@ -122,7 +124,12 @@ fn case(
     build: impl Fn(&Env, &str) -> Box<dyn Action> + Send + Sync + 'static,
     check: impl Fn(&Env, &str, &Run) -> Result<(), String> + Send + Sync + 'static,
 ) -> Case {
-    Case { name, place, build: Box::new(build), setup: Box::new(|_, _| {}), check: Box::new(check) }
+    Case { name, os: "debian-12", place, build: Box::new(build), setup: Box::new(|_, _| {}), check: Box::new(check) }
+}
+
+fn on(os: &'static str, mut c: Case) -> Case {
+    c.os = os;
+    c
 }
 
 fn with_setup(mut c: Case, setup: impl Fn(&Env, &str) + Send + Sync + 'static) -> Case {
@@ -523,6 +530,21 @@ fn cases(tarball: PathBuf) -> Vec<Case> {
             |_, v| boxed(package_source("hostile").apt("http://deb.invalid/debian", "bookworm", [v], None)),
             |_, _, _| Ok(()),
         ),
+        on(
+            "arch",
+            case(
+                "package_source.pacman(server, siglevel = value)",
+                Where::Nowhere,
+                |_, v| boxed(package_source("hostile").pacman("https://repo.invalid/$arch", Some(v.to_string()))),
+                |_, _, _| Ok(()),
+            ),
+        ),
+        case(
+            "package(name).version(value)",
+            Where::Nowhere,
+            |_, v| boxed(package("nginx").version(v)),
+            |_, _, _| Ok(()),
+        ),
         case("wait_for_port(1).host(value)", Where::Nowhere, |_, v| boxed(wait_for_port(1).host(v)), |_, _, _| Ok(())),
         // script!: a value is one quoted word, a list several, a here-document body.
         case(
@@ -674,7 +696,8 @@ fn one(c: &Case, label: &str, v: &str, failures: &mut Vec<String>) -> Counts {
     let mut o = RenderOptions::new("configure", "hostile");
     o.state_dir = probe.at("state");
     let validated = action.validate();
-    let rendered = render_phase(std::slice::from_ref(&action), &os(), &o);
+    let node_os = Os::parse(c.os).unwrap();
+    let rendered = render_phase(std::slice::from_ref(&action), &node_os, &o);
     let _ = std::fs::remove_dir_all(&probe.root);
     match (&validated, &rendered) {
         (Err(_), Err(_)) => {
@@ -716,7 +739,7 @@ fn one(c: &Case, label: &str, v: &str, failures: &mut Vec<String>) -> Counts {
         let action = (c.build)(&env, v);
         let mut o = RenderOptions::new("configure", "hostile");
         o.state_dir = env.at("state");
-        let phase = match render_phase(std::slice::from_ref(&action), &os(), &o) {
+        let phase = match render_phase(std::slice::from_ref(&action), &node_os, &o) {
             Ok(p) => p,
             Err(e) => {
                 failures.push(format!("{}: {label}: {shell}: render: {e}", c.name));

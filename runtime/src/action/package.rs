@@ -281,7 +281,8 @@ impl PackageSource {
                 SourceSpec::Pacman { server, siglevel } => {
                     check("package_source", "server", names::url(server))?;
                     if let Some(level) = siglevel {
-                        let ok = !level.trim().is_empty() && level.bytes().all(|b| b.is_ascii_alphabetic() || b == b' ');
+                        let ok =
+                            !level.trim().is_empty() && level.bytes().all(|b| b.is_ascii_alphabetic() || b == b' ');
                         if !ok {
                             return Err(ActionError::Invalid(format!(
                                 "package_source {}: siglevel: {level:?} is not words of letters separated by spaces",
