@@ -223,6 +223,9 @@ fn option_args(action: &str, option: &str) -> &'static [Option<Rule>] {
         }
         ("package_source", "apt") => &[Some(Str("url", names::url))],
         ("package_source", "yum") => &[Some(Str("baseurl", names::url))],
+        ("package_source", "zypper") => &[Some(Str("baseurl", names::url))],
+        ("package_source", "pacman") => &[Some(Str("server", names::url))],
+        ("package", "version") => &[Some(Str("version", names::package_version))],
         ("packages", "apt") => &[Some(List("apt", apt))],
         ("packages", "dnf") => &[Some(List("dnf", dnf))],
         ("packages", "yum") => &[Some(List("yum", yum))],
@@ -513,6 +516,8 @@ mod tests {
             (r#"sed("/etc/x", [("", "b")]);"#, "`sed`: regex:"),
             (r#"line_in_file("/etc/x", "a", regexp = "a||b");"#, "`line_in_file`: regexp:"),
             (r#"file("/etc/");"#, "`file`: path:"),
+            (r#"package("nginx", version = "1.2 && id");"#, "`package`: version:"),
+            (r#"package_source("x").pacman("-x", None);"#, "`package_source`: server:"),
         ];
         for (body, want) in cases {
             let e = errors(body);
