@@ -10,6 +10,7 @@ plan_fn! {
         package("-oDpkg::Pre-Invoke::=touch /tmp/x");
         service("ngin x");
         hostname("-x");
+        package("nginx", version = "1.22 && id");
     }
 }
 
