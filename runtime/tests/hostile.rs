@@ -69,16 +69,25 @@ fn values() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// One run's working directory.
+/// One run's working directory, removed when dropped unless kept (a failure names it).
 struct Env {
     root: PathBuf,
+    keep: std::cell::Cell<bool>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if !self.keep.get() {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
 }
 
 impl Env {
     fn new() -> Env {
         let root = tempfile_dir("hostile");
         std::fs::write(root.join(SENTINEL), "keep\n").unwrap();
-        Env { root }
+        Env { root, keep: std::cell::Cell::new(false) }
     }
 
     /// `ROOT/name` as a string.
@@ -698,7 +707,7 @@ fn one(c: &Case, label: &str, v: &str, failures: &mut Vec<String>) -> Counts {
     let validated = action.validate();
     let node_os = Os::parse(c.os).unwrap();
     let rendered = render_phase(std::slice::from_ref(&action), &node_os, &o);
-    let _ = std::fs::remove_dir_all(&probe.root);
+    drop(probe);
     match (&validated, &rendered) {
         (Err(_), Err(_)) => {
             counts.refused += SHELLS.len();
@@ -762,8 +771,8 @@ fn one(c: &Case, label: &str, v: &str, failures: &mut Vec<String>) -> Counts {
         }
         if problems.is_empty() {
             counts.landed += 1;
-            let _ = std::fs::remove_dir_all(&env.root);
         } else {
+            env.keep.set(true);
             failures.push(format!(
                 "{}: {label}: {shell}: {} (kept {})",
                 c.name,
@@ -782,7 +791,8 @@ fn hostile_values_land_byte_exact_or_are_refused_before_anything_runs() {
         assert!(found, "the battery needs {tool} (apt-get install -y dash busybox)");
     }
     let values = values();
-    let cases = cases(tarball());
+    let tarball = tarball();
+    let cases = cases(tarball.clone());
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -832,6 +842,7 @@ fn hostile_values_land_byte_exact_or_are_refused_before_anything_runs() {
     for l in &lines {
         println!("{l}");
     }
+    let _ = std::fs::remove_dir_all(tarball.parent().unwrap());
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
     assert_eq!(total.landed + total.refused + total.rendered, runs, "every combination is accounted for");
 }
