@@ -255,7 +255,7 @@ pub mod script;
 pub use interpolate::{Interpolate, OneWord, ShellVar, ShellWord};
 pub use os::Os;
 pub use script::{HeredocValue, Script, ScriptBuf, ScriptError};
-pub use stevedore_core::{ir, quote, render};
+pub use stevedore_core::{ir, names, quote, render};
 
 /// Writes a shell script as Rust tokens; see the [crate documentation](crate) for the grammar.
 #[macro_export]

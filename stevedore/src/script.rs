@@ -33,6 +33,18 @@ pub enum ScriptError {
         /// The node's value on that axis, or "unknown".
         value: String,
     },
+    /// A value given to a script function breaks its rule (see [`crate::names`]): the
+    /// script is refused rather than letting a command read the value as an option or a name
+    /// no system accepts.
+    #[error("script function `{function}`: {argument}: {error}")]
+    Invalid {
+        /// The script function.
+        function: &'static str,
+        /// The argument (or option field) holding the value.
+        argument: &'static str,
+        /// The rule it breaks, and the value.
+        error: Box<stevedore_core::names::NameError>,
+    },
     /// The script calls script functions, so it can only be rendered for a given OS
     /// ([`Script::render`]), not as plain text ([`Script::to_bytes`]).
     #[error(
@@ -124,6 +136,15 @@ impl Script {
     /// The error this script carries, if any (see [`ScriptError`]).
     pub fn error(&self) -> Option<&ScriptError> {
         self.error.as_ref()
+    }
+
+    /// This script, carrying `error` unless it carries one already: rendering it (or any script
+    /// it is spliced into) fails with the first error. The way script functions refuse values.
+    pub fn with_error(mut self, error: ScriptError) -> Script {
+        if self.error.is_none() {
+            self.error = Some(error);
+        }
+        self
     }
 
     /// Does the script call OS-dispatched script functions?

@@ -174,3 +174,21 @@ fn sha256_prints_the_hex_digest_or_fails_with_coreutils_and_busybox() {
         run_everywhere(&s, &format!("{abc}\nsame\nfailed\n"));
     }
 }
+
+/// `${X:-#v}` is a compile error (a Rust value cannot sit in the word of `${...}`); the way to
+/// give a parameter expansion a Rust default is a shell variable, and the value then comes back
+/// byte-exact in every shell, whatever it holds.
+#[test]
+fn rust_defaults_of_parameter_expansions_go_through_a_variable() {
+    for v in ["plain", "a b", "}", "'\"$(touch /tmp/stevedore-never)`x`\\", "#v", "-n", "*", "a\nb"] {
+        let s = script! {
+            unset X;
+            p_default=#v;
+            printf "[%s]" ${X:-$p_default};
+            X="given";
+            printf "[%s]" ${X:-$p_default};
+        };
+        run_everywhere(&s, &format!("[{v}][given]"));
+    }
+    assert!(!std::path::Path::new("/tmp/stevedore-never").exists());
+}

@@ -117,3 +117,71 @@ systemctl is-active --quiet nginx || systemctl start nginx
     gate::assert_passes(&alpine);
     assert!(alpine.starts_with("if {\n  adduser -D -H a\n"), "{alpine}");
 }
+
+/// Every function that takes a name refuses one that a command would read as an option, or that
+/// no system accepts, for every OS: the script carries `ScriptError::Invalid` naming the
+/// function, the argument and the value, and renders nothing.
+#[test]
+fn names_breaking_their_rule_are_refused_for_every_os() {
+    use stevedore::ScriptError;
+    let opts = UserOptions::default();
+    let hostile = ["--help", "-x", "root;id", "web admins", "a\nb", "$(touch /tmp/x)", "../../tmp/x", ""];
+    for bad in hostile {
+        let with_bad = |field: &str| {
+            let mut o = UserOptions::default();
+            match field {
+                "home" => o.home = Some(bad.into()),
+                "shell" => o.shell = Some(bad.into()),
+                "group" => o.group = Some(bad.into()),
+                "groups" => o.groups = vec![bad.into()],
+                _ => o.password_hash = Some(bad.into()),
+            }
+            o
+        };
+        let mut cases: Vec<(&str, &str, Script)> = vec![
+            ("user_exists", "name", user_exists(bad)),
+            ("create_user", "name", create_user(bad, &opts)),
+            ("modify_user", "name", modify_user(bad, &opts)),
+            ("remove_user", "name", remove_user(bad, true)),
+            ("lock_user", "name", lock_user(bad)),
+            ("unlock_user", "name", unlock_user(bad)),
+            ("group_exists", "name", group_exists(bad)),
+            ("create_group", "name", create_group(bad, &GroupOptions::default())),
+            ("modify_group", "name", modify_group(bad, 5)),
+            ("remove_group", "name", remove_group(bad)),
+            ("service", "name", service(bad, ServiceAction::Start)),
+            ("service_enable", "name", service_enable(bad)),
+            ("service_disable", "name", service_disable(bad)),
+            ("service_enabled", "name", service_enabled(bad)),
+            ("install_packages", "names", install_packages(&["nginx", bad])),
+            ("remove_packages", "names", remove_packages(&[bad])),
+            ("purge_packages", "names", purge_packages(&[bad])),
+            ("upgrade_packages", "names", upgrade_packages(&[bad])),
+            ("package_installed", "name", package_installed(bad)),
+            ("install_package_version", "name", install_package_version(bad, "1.0")),
+            ("install_package_version", "version", install_package_version("nginx", bad)),
+            ("package_version_installed", "version", package_version_installed("nginx", bad)),
+            ("chown", "owner", chown("/srv", Some(bad), None, true)),
+            ("chown", "group", chown("/srv", Some("root"), Some(bad), false)),
+        ];
+        for field in ["home", "shell", "group", "groups"] {
+            cases.push(("create_user", field, create_user("deploy", &with_bad(field))));
+            cases.push(("modify_user", field, modify_user("deploy", &with_bad(field))));
+        }
+        if bad.contains(['\n', ';', ' ', '(']) {
+            cases.push(("create_user", "password_hash", create_user("deploy", &with_bad("password_hash"))));
+        }
+        for (function, argument, script) in cases {
+            for os in oses() {
+                match script.render_text(&os) {
+                    Err(ScriptError::Invalid { function: f, argument: a, error }) => {
+                        assert_eq!((f, a, error.value.as_str()), (function, argument, bad), "{function} on {os}");
+                    }
+                    other => panic!("{function}({bad:?}) on {os}: {other:?}"),
+                }
+            }
+        }
+    }
+    assert!(chmod("/srv", 0o17777, false).render_text(&oses()[0]).is_err());
+    assert!(mkdir("/srv", Some(0o10000)).render_text(&oses()[0]).is_err());
+}

@@ -59,7 +59,7 @@ impl Action for ExecScript {
                     ( set -e; #body; );
                     p_rc=$?;
                     set -e;
-                    if [ $p_rc -ne 0 ] { echo #fail >&2; exit $p_rc; }
+                    if [ $p_rc -ne 0 ] { printf "%s\\n" #fail >&2; exit $p_rc; }
                 }
             }
             None => script! {

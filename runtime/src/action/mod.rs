@@ -16,6 +16,25 @@
 //!
 //! The action's status is `failed` when its script exits non-zero, else `changed` when it
 //! called `p_changed`, else `ok`.
+//!
+//! # Values are data
+//!
+//! Every value an action takes is checked against its rule ([`stevedore::names`]) by
+//! [`Action::validate`], which [`Plan`](crate::plan::Plan) calls when the action is recorded (an
+//! invalid action is a planning error of its node: nothing runs) and each action's
+//! [`Action::script`] calls again. Paths must be absolute (so none is read as an option or a
+//! `find` expression); user, group, package and service names, host names, cron schedules,
+//! ports, modes and URLs follow the rules of their kind; values written as one line of a
+//! line-oriented file (cron, sudoers, `authorized_keys`, `line_in_file`) hold no line break.
+//! The error names the action, the field and the value:
+//!
+//! ```
+//! use pallet_runtime::action::{directory, user, wait_for_port, Action};
+//! let e = directory("-delete").owner("root").validate().unwrap_err();
+//! assert!(e.to_string().starts_with("directory: path: \"-delete\" is not a valid absolute path"), "{e}");
+//! assert!(user("root;id").validate().is_err());
+//! assert!(wait_for_port(0).validate().is_err());
+//! ```
 
 pub mod exec;
 pub mod fs;
@@ -27,6 +46,7 @@ pub mod user;
 pub mod value;
 pub mod wait;
 
+use stevedore::names::{self, Checked};
 use stevedore::{Os, Script, ScriptError};
 
 pub use exec::{ExecScript, exec_checked_script, exec_script};
@@ -104,8 +124,23 @@ pub trait Action: std::any::Any + Send + Sync {
     /// The script: check, then apply only if needed.
     ///
     /// # Errors
-    /// [`ActionError`] when it cannot be rendered for this node.
+    /// [`ActionError`] when it cannot be rendered for this node (the library's actions start
+    /// with [`Action::validate`]).
     fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError>;
+
+    /// Checks every value of the action against its rule ([`stevedore::names`]) without
+    /// rendering anything: paths absolute, names valid for their kind, no line break in a value
+    /// written as one line. [`Plan::add`](crate::plan::Plan::add) calls it, so an invalid
+    /// action is a planning error of its node before any script runs. Checks that need the
+    /// node's OS (package names per package manager) are made by [`Action::script`].
+    ///
+    /// The default accepts everything.
+    ///
+    /// # Errors
+    /// [`ActionError::Invalid`] naming the action, the field and the value, and the rule.
+    fn validate(&self) -> Result<(), ActionError> {
+        Ok(())
+    }
 
     /// Actions with the same merge key are merged by the phase into one action, which runs
     /// before the phase's other actions, in the order the keys first appear (Pallet's aggregated
@@ -122,8 +157,45 @@ pub trait Action: std::any::Any + Send + Sync {
     }
 }
 
+/// `Err(ActionError::Invalid("ACTION: FIELD: VALUE is not a valid KIND: ... (rule: ...)"))`
+/// when `checked` failed.
+pub(crate) fn check(action: &str, field: &str, checked: Checked) -> Result<(), ActionError> {
+    checked.map_err(|e| ActionError::Invalid(format!("{action}: {field}: {e}")))
+}
+
+/// Checks a flag name (`flag_on_changed`, `if_flag`): it names a file in the phase's temporary
+/// directory and a line of the record channel, so it is a plain file name
+/// ([`names::file_name`]).
+pub(crate) fn check_flag(action: &str, field: &str, flag: Option<&str>) -> Result<(), ActionError> {
+    match flag {
+        Some(f) => check(action, field, names::file_name(f)),
+        None => Ok(()),
+    }
+}
+
+/// Checks owner ([`names::owner`]), group ([`names::group`]) and mode ([`names::file_mode`]).
+pub(crate) fn check_attributes(
+    action: &str,
+    owner: Option<&str>,
+    group: Option<&str>,
+    mode: Option<u32>,
+) -> Result<(), ActionError> {
+    if let Some(o) = owner {
+        check(action, "owner", names::owner(o))?;
+    }
+    if let Some(g) = group {
+        check(action, "group", names::group(g))?;
+    }
+    if let Some(m) = mode {
+        check(action, "mode", names::file_mode(u64::from(m)))?;
+    }
+    Ok(())
+}
+
 /// Renders owner, group and mode checks for `path`: each is applied (and reported as a change)
 /// only when it differs, on every run. Numeric owner/group compare against the numeric id.
+/// `path` is absolute and owner and group are checked ([`check_attributes`]), so `find` reads
+/// the path as a starting point, never as an expression (`find` has no `--`).
 pub(crate) fn ensure_attributes(
     path: &str,
     owner: Option<&str>,

@@ -2,9 +2,10 @@
 //! action run before the phase's other actions, with one package-manager call per kind of
 //! change (Pallet's aggregated `package`, `package-manager` and `package-source`).
 
-use super::{Action, ActionError, Merged, RenderContext};
+use super::{Action, ActionError, Merged, RenderContext, check};
 use std::collections::BTreeMap;
 use stevedore::functions as f;
+use stevedore::names;
 use stevedore::os::Packager;
 use stevedore::{Os, Script, script};
 
@@ -30,7 +31,11 @@ pub struct Package {
     version: Option<String>,
 }
 
-/// Installs package `name` (see [`PackageAction`] for the others).
+/// Installs package `name` (see [`PackageAction`] for the others). The name must be valid for
+/// some package manager when the action is recorded ([`stevedore::names::any_package_name`]),
+/// and for the node's own when the phase is rendered ([`stevedore::names::package_name`]:
+/// Debian policy names for apt, RPM names for dnf, yum and zypper..., with the version syntax
+/// each accepts). A name can never start with `-`, so no package manager reads it as an option.
 pub fn package(name: impl Into<String>) -> Package {
     Package { name: name.into(), action: PackageAction::Install, version: None }
 }
@@ -76,7 +81,8 @@ pub struct Packages {
 }
 
 /// Packages whose names differ between package managers: `packages().apt(["libssl-dev"]).dnf(["openssl-devel"])`.
-/// A node whose package manager has no list gets nothing.
+/// A node whose package manager has no list gets nothing. Each list is checked against its
+/// package manager's rule ([`stevedore::names::package_name`]).
 pub fn packages() -> Packages {
     Packages::default()
 }
@@ -132,7 +138,9 @@ impl Packages {
     }
 }
 
-/// A package manager operation (Pallet's `package-manager`).
+/// A package manager operation (Pallet's `package-manager`). A proxy is a URL
+/// ([`stevedore::names::url`]: no quotes, spaces or line breaks, since it is written into apt's
+/// configuration and `dnf.conf`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PackageManager {
     /// Refresh the package index (not reported as a change).
@@ -196,7 +204,10 @@ pub struct PackageSource {
     specs: Vec<SourceSpec>,
 }
 
-/// A package source called `name` (a file name: letters, digits, `-`, `_`, `.`).
+/// A package source called `name` (a file name: letters, digits, `-`, `_`, `.`, not starting with
+/// `.` or `-`). URLs follow [`stevedore::names::url`]; the apt release and components are words
+/// of `[A-Za-z0-9._/+-]` not starting with `-` (they are fields of a sources.list line); a pacman
+/// `SigLevel` is words of letters.
 pub fn package_source(name: impl Into<String>) -> PackageSource {
     PackageSource { name: name.into(), specs: Vec::new() }
 }
@@ -237,15 +248,56 @@ impl PackageSource {
         self
     }
 
-    fn check_name(&self) -> Result<(), ActionError> {
-        if self.name.is_empty() || !self.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
-            return Err(ActionError::Invalid(format!("package_source name `{}` must be a plain file name", self.name)));
+    fn check_values(&self) -> Result<(), ActionError> {
+        check("package_source", "name", names::file_name(&self.name))?;
+        let word = |field: &str, w: &str| {
+            let ok = !w.is_empty()
+                && !w.starts_with('-')
+                && w.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/+-".contains(&b));
+            if ok {
+                Ok(())
+            } else {
+                Err(ActionError::Invalid(format!(
+                    "package_source {}: {field}: {w:?} is not a word of [A-Za-z0-9._/+-] (not starting with `-`)",
+                    self.name
+                )))
+            }
+        };
+        for spec in &self.specs {
+            match spec {
+                SourceSpec::Apt { url, release, components, .. } => {
+                    check("package_source", "url", names::url(url))?;
+                    word("release", release)?;
+                    for c in components {
+                        word("components", c)?;
+                    }
+                }
+                SourceSpec::Yum { baseurl, gpgkey } | SourceSpec::Zypper { baseurl, gpgkey } => {
+                    check("package_source", "baseurl", names::url(baseurl))?;
+                    if let Some(k) = gpgkey {
+                        check("package_source", "gpgkey", names::url(k))?;
+                    }
+                }
+                SourceSpec::Pacman { server, siglevel } => {
+                    check("package_source", "server", names::url(server))?;
+                    if let Some(level) = siglevel {
+                        let ok =
+                            !level.trim().is_empty() && level.bytes().all(|b| b.is_ascii_alphabetic() || b == b' ');
+                        if !ok {
+                            return Err(ActionError::Invalid(format!(
+                                "package_source {}: siglevel: {level:?} is not words of letters separated by spaces",
+                                self.name
+                            )));
+                        }
+                    }
+                }
+            }
         }
         Ok(())
     }
 
     fn script_for(&self, os: &Os) -> Result<Script, ActionError> {
-        self.check_name()?;
+        self.check_values()?;
         let apt = os.packager == Some(Packager::Apt);
         let yum = matches!(os.packager, Some(Packager::Dnf | Packager::Yum));
         let zypper = os.packager == Some(Packager::Zypper);
@@ -350,6 +402,14 @@ impl Action for Package {
         format!("package {} {:?}{version}", self.name, self.action).to_lowercase()
     }
 
+    fn validate(&self) -> Result<(), ActionError> {
+        check("package", "name", names::any_package_name(&self.name))?;
+        if let Some(v) = &self.version {
+            check("package", "version", names::package_version(v))?;
+        }
+        Ok(())
+    }
+
     fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
         PackageSet { sources: vec![], managers: vec![], packages: vec![self.clone()] }.script(cx)
     }
@@ -373,7 +433,17 @@ impl Action for Packages {
         format!("packages {:?} {}", self.action, lists.join("; ")).to_lowercase()
     }
 
+    fn validate(&self) -> Result<(), ActionError> {
+        for (p, list) in &self.names {
+            for n in list {
+                check("packages", p.name(), names::package_name(*p, n))?;
+            }
+        }
+        Ok(())
+    }
+
     fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
+        self.validate()?;
         PackageSet { sources: vec![], managers: vec![], packages: self.for_os(cx.os) }.script(cx)
     }
 
@@ -399,6 +469,13 @@ impl Action for PackageManager {
         }
     }
 
+    fn validate(&self) -> Result<(), ActionError> {
+        match self {
+            PackageManager::Proxy(url) => check("package_manager", "proxy", names::url(url)),
+            PackageManager::Update | PackageManager::Upgrade => Ok(()),
+        }
+    }
+
     fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
         PackageSet { sources: vec![], managers: vec![self.clone()], packages: vec![] }.script(cx)
     }
@@ -419,6 +496,10 @@ impl Action for PackageSource {
 
     fn describe(&self) -> String {
         format!("package_source {}", self.name)
+    }
+
+    fn validate(&self) -> Result<(), ActionError> {
+        self.check_values()
     }
 
     fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
@@ -550,8 +631,27 @@ impl Action for PackageSet {
         format!("packages: {}", parts.join("; "))
     }
 
+    fn validate(&self) -> Result<(), ActionError> {
+        for src in &self.sources {
+            src.validate()?;
+        }
+        for m in &self.managers {
+            m.validate()?;
+        }
+        for p in &self.packages {
+            p.validate()?;
+        }
+        Ok(())
+    }
+
     fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
+        self.validate()?;
         let os = cx.os;
+        if let Some(packager) = os.packager {
+            for p in &self.packages {
+                check("package", "name", names::package_name(packager, &p.name))?;
+            }
+        }
         let mut s = Script::new();
         for src in &self.sources {
             s.push(&src.script_for(os)?);

@@ -1,13 +1,14 @@
 //! `remote_file` and `remote_directory`: file content and archives, written atomically.
 
 use super::fs::{Attrs, attr_builders};
-use super::{Action, ActionError, RenderContext};
+use super::{Action, ActionError, RenderContext, check, check_flag};
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use stevedore::functions::{download, sha256};
+use stevedore::names;
 use stevedore::{Script, ShellVar, script};
 
 /// Where a file's content comes from.
@@ -44,7 +45,7 @@ pub struct RemoteFile {
     secret: bool,
 }
 
-/// A file at `path`; give its content with `.content()`, `.local_file()`, `.url()` or
+/// A file at `path` (absolute); give its content with `.content()`, `.local_file()`, `.url()` or
 /// `.template()`.
 pub fn remote_file(path: impl Into<String>) -> RemoteFile {
     RemoteFile {
@@ -75,8 +76,8 @@ impl RemoteFile {
     }
 
     /// Downloaded on the node (`stevedore::functions::download`: curl or wget); the action fails
-    /// unless its SHA-256 is `sha256` (hex). The download is skipped when the file already has
-    /// that checksum.
+    /// unless its SHA-256 is `sha256` (64 hex digits). The download is skipped when the file
+    /// already has that checksum. The URL follows [`stevedore::names::url`].
     pub fn url(mut self, url: impl Into<String>, sha256: impl Into<String>) -> Self {
         self.source = Some(Source::Url { url: url.into(), sha256: sha256.into().to_lowercase() });
         self
@@ -242,11 +243,20 @@ impl Action for RemoteFile {
         format!("remote_file {} ({source}){}", self.path, self.attrs_describe())
     }
 
-    fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
-        let path = &self.path;
-        if !path.starts_with('/') {
-            return Err(ActionError::Invalid(format!("remote_file {path}: the path must be absolute")));
+    fn validate(&self) -> Result<(), ActionError> {
+        check("remote_file", "path", names::file_path(&self.path))?;
+        self.attrs.validate("remote_file")?;
+        check_flag("remote_file", "flag_on_changed", self.flag_on_changed.as_deref())?;
+        if let Some(Source::Url { url, sha256 }) = &self.source {
+            check("remote_file", "url", names::url(url))?;
+            check("remote_file", "sha256", names::sha256(sha256))?;
         }
+        Ok(())
+    }
+
+    fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
+        self.validate()?;
+        let path = &self.path;
         let produce = match (&self.source, self.content_bytes()?) {
             (_, Some(bytes)) => produce(bytes, cx),
             (Some(Source::Url { url, sha256: want }), None) => {
@@ -415,7 +425,7 @@ enum ArchiveSource {
     LocalFile(PathBuf),
 }
 
-/// A directory at `path` filled from an archive: `.url()` or `.local_file()`.
+/// A directory at `path` (absolute) filled from an archive: `.url()` or `.local_file()`.
 pub fn remote_directory(path: impl Into<String>) -> RemoteDirectory {
     RemoteDirectory { path: path.into(), source: None, strip_components: 0, zip: false, attrs: Attrs::default() }
 }
@@ -462,11 +472,25 @@ impl Action for RemoteDirectory {
         format!("remote_directory {} from {from}", self.path)
     }
 
-    fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
-        let path = &self.path;
-        if self.zip && self.strip_components > 0 {
-            return Err(ActionError::Invalid(format!("remote_directory {path}: strip_components needs a tar archive")));
+    fn validate(&self) -> Result<(), ActionError> {
+        check("remote_directory", "path", names::absolute_path(&self.path))?;
+        self.attrs.validate("remote_directory")?;
+        if let Some(ArchiveSource::Url { url, sha256 }) = &self.source {
+            check("remote_directory", "url", names::url(url))?;
+            check("remote_directory", "sha256", names::sha256(sha256))?;
         }
+        if self.zip && self.strip_components > 0 {
+            return Err(ActionError::Invalid(format!(
+                "remote_directory {}: strip_components needs a tar archive",
+                self.path
+            )));
+        }
+        Ok(())
+    }
+
+    fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
+        self.validate()?;
+        let path = &self.path;
         let archive = ShellVar::new("p_archive");
         let (fetch, sha) = match &self.source {
             Some(ArchiveSource::Url { url, sha256: want }) => {
@@ -492,7 +516,9 @@ impl Action for RemoteDirectory {
             script! { unzip -q -o #archive -d #path; }
         } else {
             let strip = (self.strip_components > 0).then(|| format!("--strip-components={}", self.strip_components));
-            script! { tar -x -f #archive -C #path #strip; }
+            // `cd`, not `tar -C`: GNU tar unquotes the argument of `-C` (`\t`, `\057`), so a path
+            // holding a backslash would name another directory.
+            script! { ( cd -- #path && tar -x -f #archive #strip; ); }
         };
         let attrs =
             super::ensure_attributes(path, self.attrs.owner.as_deref(), self.attrs.group.as_deref(), None, true);

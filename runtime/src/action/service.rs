@@ -1,7 +1,8 @@
 //! Services: start, stop, restart, reload, enable at boot.
 
-use super::{Action, ActionError, RenderContext};
+use super::{Action, ActionError, RenderContext, check, check_flag};
 use stevedore::functions::{self as f, ServiceAction};
+use stevedore::names;
 use stevedore::{Script, script};
 
 /// A service (Pallet's `service`).
@@ -19,7 +20,9 @@ pub struct Service {
     if_flag: Option<String>,
 }
 
-/// The service `name`; choose `.start()`, `.stop()`, `.restart()`, `.reload()`, `.enable(bool)`.
+/// The service `name` ([`stevedore::names::service_name`]: a systemd unit name, no `/`, not
+/// starting with `-` or `.`); choose `.start()`, `.stop()`, `.restart()`, `.reload()`,
+/// `.enable(bool)`.
 pub fn service(name: impl Into<String>) -> Service {
     Service { name: name.into(), action: None, enable: None, if_flag: None }
 }
@@ -89,7 +92,20 @@ impl Action for Service {
         s
     }
 
+    fn validate(&self) -> Result<(), ActionError> {
+        check("service", "name", names::service_name(&self.name))?;
+        check_flag("service", "if_flag", self.if_flag.as_deref())?;
+        if self.action.is_none() && self.enable.is_none() {
+            return Err(ActionError::Invalid(format!(
+                "service {}: nothing to do (no action and no enable)",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
     fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
+        self.validate()?;
         let name = self.name.as_str();
         let mut s = Script::new();
         if let Some(on) = self.enable {

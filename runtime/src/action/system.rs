@@ -2,7 +2,8 @@
 
 use super::package::write_if_different;
 use super::remote_file::{RemoteFile, remote_file};
-use super::{Action, ActionError, RenderContext};
+use super::{Action, ActionError, RenderContext, check};
+use stevedore::names;
 use stevedore::{Script, script};
 
 /// An authorized SSH public key (Pallet's `ssh-key/authorize-key`).
@@ -13,7 +14,9 @@ pub struct AuthorizeKey {
 }
 
 /// Appends `public_key` to `~user/.ssh/authorized_keys` when it is not there, creating `~/.ssh`
-/// (mode 0700) and the file (mode 0600) owned by the user.
+/// (mode 0700) and the file (mode 0600) owned by the user. `user` is a user name
+/// ([`stevedore::names::user_name`]); the key is one non-empty line (no newline, carriage return
+/// or NUL: one key per action).
 pub fn authorize_key(user: impl Into<String>, public_key: impl Into<String>) -> AuthorizeKey {
     AuthorizeKey { user: user.into(), key: public_key.into().trim().to_string() }
 }
@@ -28,10 +31,17 @@ impl Action for AuthorizeKey {
         format!("authorize_key {} {}", self.user, comment).trim_end().to_string()
     }
 
-    fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
-        if self.key.contains('\n') {
-            return Err(ActionError::Invalid(format!("authorize_key {}: one key per action", self.user)));
+    fn validate(&self) -> Result<(), ActionError> {
+        check("authorize_key", "user", names::user_name(&self.user))?;
+        check("authorize_key", "public_key", names::line(&self.key))?;
+        if self.key.is_empty() {
+            return Err(ActionError::Invalid(format!("authorize_key {}: public_key: the key is empty", self.user)));
         }
+        Ok(())
+    }
+
+    fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
+        self.validate()?;
         let (user, key) = (&self.user, &self.key);
         let no_home = format!("authorize_key: user {user} has no home directory");
         let var = format!("u={user}");
@@ -59,13 +69,17 @@ impl Action for AuthorizeKey {
 pub struct Sudoers {
     file: RemoteFile,
     name: String,
+    lines: Vec<String>,
 }
 
 /// `/etc/sudoers.d/NAME` holding `lines` (mode 0440, owner root), e.g.
-/// `sudoers("deploy", ["deploy ALL=(ALL) NOPASSWD:ALL"])`.
+/// `sudoers("deploy", ["deploy ALL=(ALL) NOPASSWD:ALL"])`. `NAME` is a plain file name without
+/// `.` (sudo skips files with a `.` or a trailing `~`): `[A-Za-z0-9_][A-Za-z0-9_-]*`; each line
+/// holds no newline, carriage return or NUL (one sudoers line per item).
 pub fn sudoers<S: Into<String>>(name: impl Into<String>, lines: impl IntoIterator<Item = S>) -> Sudoers {
     let name = name.into();
-    let mut content: String = lines.into_iter().map(|l| l.into() + "\n").collect();
+    let lines: Vec<String> = lines.into_iter().map(Into::into).collect();
+    let mut content: String = lines.iter().map(|l| format!("{l}\n")).collect();
     if content.is_empty() {
         content.push('\n');
     }
@@ -77,7 +91,7 @@ pub fn sudoers<S: Into<String>>(name: impl Into<String>, lines: impl IntoIterato
         .backup(false)
         .overwrite_changes(true)
         .verify(script! { visudo -c -q -f $1; });
-    Sudoers { file, name }
+    Sudoers { file, name, lines }
 }
 
 impl Action for Sudoers {
@@ -89,13 +103,22 @@ impl Action for Sudoers {
         format!("sudoers /etc/sudoers.d/{}", self.name)
     }
 
-    fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
-        if self.name.is_empty() || self.name.contains(['/', '.', '~']) {
+    fn validate(&self) -> Result<(), ActionError> {
+        check("sudoers", "name", names::file_name(&self.name))?;
+        if self.name.contains(['.', '~']) {
             return Err(ActionError::Invalid(format!(
-                "sudoers `{}`: the name must be a plain file name without `.` or `~` (sudo skips those)",
+                "sudoers: name: {:?} holds `.` or `~`, and sudo skips such files",
                 self.name
             )));
         }
+        for l in &self.lines {
+            check("sudoers", "lines", names::line(l))?;
+        }
+        Ok(())
+    }
+
+    fn script(&self, cx: &RenderContext<'_>) -> Result<Script, ActionError> {
+        self.validate()?;
         let file = self.file.script(cx)?;
         Ok(script! { mkdir -p /etc/sudoers.d; #file; })
     }
@@ -107,7 +130,7 @@ pub struct Hostname {
     name: String,
 }
 
-/// Sets the host name to `name`.
+/// Sets the host name to `name` (RFC 1123, [`stevedore::names::hostname`]).
 pub fn hostname(name: impl Into<String>) -> Hostname {
     Hostname { name: name.into() }
 }
@@ -121,7 +144,12 @@ impl Action for Hostname {
         format!("hostname {}", self.name)
     }
 
+    fn validate(&self) -> Result<(), ActionError> {
+        check("hostname", "name", names::hostname(&self.name))
+    }
+
     fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
+        self.validate()?;
         let name = &self.name;
         let file = write_if_different("/etc/hostname", format!("{name}\n").as_bytes(), "hostnamechanged");
         Ok(script! {
@@ -140,7 +168,11 @@ pub struct Cron {
     command: String,
 }
 
-/// Runs `command` as `user` on `schedule` (five cron fields, e.g. `"*/5 * * * *"`).
+/// Runs `command` as `user` on `schedule` (five cron fields, e.g. `"*/5 * * * *"`, or a special
+/// such as `"@reboot"`: [`stevedore::names::cron_schedule`]). `name` holds letters, digits, `-`
+/// and `_` ([`stevedore::names::cron_file_name`]); `user` is a user name; `command` is one non-empty line of shell that cron runs with
+/// `sh` (no newline, carriage return or NUL; as in any crontab, an unescaped `%` in it is a
+/// newline and starts the command's standard input).
 pub fn cron(
     name: impl Into<String>,
     schedule: impl Into<String>,
@@ -159,19 +191,19 @@ impl Action for Cron {
         format!("cron {} ({} as {})", self.name, self.schedule, self.user)
     }
 
+    fn validate(&self) -> Result<(), ActionError> {
+        check("cron", "name", names::cron_file_name(&self.name))?;
+        check("cron", "schedule", names::cron_schedule(&self.schedule))?;
+        check("cron", "user", names::user_name(&self.user))?;
+        check("cron", "command", names::line(&self.command))?;
+        if self.command.trim().is_empty() {
+            return Err(ActionError::Invalid(format!("cron {}: command: the command is empty", self.name)));
+        }
+        Ok(())
+    }
+
     fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
-        if self.schedule.split_whitespace().count() != 5 {
-            return Err(ActionError::Invalid(format!("cron {}: the schedule needs five fields", self.name)));
-        }
-        if !self.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(ActionError::Invalid(format!(
-                "cron {}: the name may hold letters, digits, - and _",
-                self.name
-            )));
-        }
-        if self.command.contains('\n') {
-            return Err(ActionError::Invalid(format!("cron {}: the command is one line", self.name)));
-        }
+        self.validate()?;
         let line = format!("# managed by pallet\n{} {} {}\n", self.schedule, self.user, self.command);
         Ok(write_if_different(&format!("/etc/cron.d/pallet-{}", self.name), line.as_bytes(), "cronchanged"))
     }

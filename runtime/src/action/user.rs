@@ -1,7 +1,8 @@
 //! Users and groups.
 
-use super::{Action, ActionError, RenderContext};
+use super::{Action, ActionError, RenderContext, check};
 use stevedore::functions::{self as f, GroupOptions, UserOptions};
+use stevedore::names;
 use stevedore::{Script, script};
 
 /// What to do with a user.
@@ -29,7 +30,9 @@ pub struct User {
     remove_home: bool,
 }
 
-/// The user `name` (created when missing; see [`UserAction`]).
+/// The user `name` (created when missing; see [`UserAction`]). The name follows
+/// [`stevedore::names::user_name`]; home and shell are absolute paths without `:`, groups are
+/// group names or gids, the comment holds no `:` or line break ([`UserOptions::check`]).
 pub fn user(name: impl Into<String>) -> User {
     User { name: name.into(), action: UserAction::Manage, opts: UserOptions::default(), remove_home: false }
 }
@@ -152,7 +155,16 @@ impl Action for User {
         format!("user {} {:?}", self.name, self.action).to_lowercase()
     }
 
+    fn validate(&self) -> Result<(), ActionError> {
+        check("user", "name", names::user_name(&self.name))?;
+        for (field, checked) in self.opts.check() {
+            check("user", field, checked)?;
+        }
+        Ok(())
+    }
+
     fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
+        self.validate()?;
         let name = self.name.as_str();
         let exists = f::user_exists(name);
         let create = f::create_user(name, &self.opts);
@@ -193,7 +205,7 @@ pub struct Group {
     opts: GroupOptions,
 }
 
-/// The group `name` (created when missing).
+/// The group `name` (created when missing; [`stevedore::names::group_name`]).
 pub fn group(name: impl Into<String>) -> Group {
     Group { name: name.into(), remove: false, opts: GroupOptions::default() }
 }
@@ -227,7 +239,12 @@ impl Action for Group {
         format!("group {}{}", self.name, if self.remove { " remove" } else { "" })
     }
 
+    fn validate(&self) -> Result<(), ActionError> {
+        check("group", "name", names::group_name(&self.name))
+    }
+
     fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
+        self.validate()?;
         let name = self.name.as_str();
         let exists = f::group_exists(name);
         if self.remove {

@@ -1,7 +1,8 @@
 //! Waiting for a port or a file, with retries and a standoff (Pallet's `wait-for-file` and
 //! `network-service/wait-for-port-listen`). Waiting is never a change.
 
-use super::{Action, ActionError, RenderContext};
+use super::{Action, ActionError, RenderContext, check};
+use stevedore::names;
 use stevedore::{Script, script};
 
 /// How often and how far apart a wait checks.
@@ -45,8 +46,9 @@ pub struct WaitForPort {
 
 retry_builders!(WaitForPort);
 
-/// Waits until a local process listens on TCP `port` (read from `/proc/net/tcp*`); with
-/// `.host(h)`, until `nc -z h port` connects. Defaults: 5 retries, 2 s apart.
+/// Waits until a local process listens on TCP `port` (1 to 65535; 0 is refused) (read from
+/// `/proc/net/tcp*`); with `.host(h)` (a host name or IP address,
+/// [`stevedore::names::host`]), until `nc -z h port` connects. Defaults: 5 retries, 2 s apart.
 pub fn wait_for_port(port: u16) -> WaitForPort {
     WaitForPort { port, host: None, retry: Retry::default() }
 }
@@ -74,7 +76,16 @@ impl Action for WaitForPort {
         )
     }
 
+    fn validate(&self) -> Result<(), ActionError> {
+        check("wait_for_port", "port", names::port(u64::from(self.port)))?;
+        if let Some(h) = &self.host {
+            check("wait_for_port", "host", names::host(h))?;
+        }
+        Ok(())
+    }
+
     fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
+        self.validate()?;
         let check = match &self.host {
             Some(h) => {
                 let port = self.port;
@@ -99,7 +110,7 @@ pub struct WaitForFile {
 
 retry_builders!(WaitForFile);
 
-/// Waits until `path` exists. Defaults: 5 retries, 2 s apart.
+/// Waits until `path` (absolute) exists. Defaults: 5 retries, 2 s apart.
 pub fn wait_for_file(path: impl Into<String>) -> WaitForFile {
     WaitForFile { path: path.into(), absent: false, retry: Retry::default() }
 }
@@ -127,7 +138,12 @@ impl Action for WaitForFile {
         )
     }
 
+    fn validate(&self) -> Result<(), ActionError> {
+        check("wait_for_file", "path", names::absolute_path(&self.path))
+    }
+
     fn script(&self, _: &RenderContext<'_>) -> Result<Script, ActionError> {
+        self.validate()?;
         let path = &self.path;
         let check = if self.absent {
             script! { [ ! -e #path ]; }
@@ -144,7 +160,7 @@ fn retry_loop(check: Script, retry: Retry, what: &str) -> Script {
     script! {
         p_n=0;
         until #check {
-            if [ $p_n -ge #retries ] { echo #fail >&2; exit 1; }
+            if [ $p_n -ge #retries ] { printf "%s\\n" #fail >&2; exit 1; }
             p_n=$(($p_n + 1));
             p_retried;
             sleep #standoff;

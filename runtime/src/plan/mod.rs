@@ -304,18 +304,22 @@ impl<'a> Plan<'a> {
         self.errors.borrow_mut().push(message.into());
     }
 
-    /// Records an action.
+    /// Records an action, after checking its values ([`Action::validate`]): an invalid action
+    /// is not recorded but a planning error (the node fails before any of its actions run).
     pub fn add(&self, action: impl Action + 'static) {
-        self.actions.borrow_mut().push(Box::new(action));
+        self.add_boxed(Box::new(action));
     }
 
-    /// Records a boxed action.
+    /// Records a boxed action, as [`Plan::add`].
     pub fn add_boxed(&self, action: Box<dyn Action>) {
-        self.actions.borrow_mut().push(action);
+        match action.validate() {
+            Ok(()) => self.actions.borrow_mut().push(action),
+            Err(e) => self.errors.borrow_mut().push(e.to_string()),
+        }
     }
 
-    /// Records `value` if it is an action; `()` is ignored. `plan_fn!` wraps every expression
-    /// statement of a plan function in this call.
+    /// Records `value` if it is an action (checked as by [`Plan::add`]); `()` is ignored.
+    /// `plan_fn!` wraps every expression statement of a plan function in this call.
     pub fn record<R: Recordable>(&self, value: R) {
         value.record(self);
     }

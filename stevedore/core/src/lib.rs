@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod ir;
+pub mod names;
 pub mod os;
 pub mod quote;
 pub mod render;

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `apt-get`, `/etc/x.conf`, `-y`, `*.txt` | as written | author's text (bare) |
 //! | `"any text"` (Rust string literal) | quoted when needed | literal, never expanded |
-//! | `$NAME`, `${NAME}`, `$1`, `$?`, `${NAME:-default}` | `"$NAME"` ... | parameter expansion, double-quoted |
+//! | `$NAME`, `${NAME}`, `$1`, `$?`, `${NAME:-default}` | `"$NAME"` ... | parameter expansion, double-quoted (the word of `${...}` holds text and `$NAME` only: `#value` there is an error) |
 //! | `$(cmd ...)` | `"$(cmd ...)"` | command substitution, double-quoted |
 //! | `$((expr))` | `$((expr))` | arithmetic |
 //! | `split!($X)`, `split!($(cmd))` | `${X}`, `$(cmd)` | unquoted: field splitting and globbing |
@@ -333,6 +333,18 @@ impl Parser<'_> {
                     }
                     _ => return Err(self.err(p.span(), "only `$NAME` may be nested in the word of `${...}`")),
                 },
+                TokenTree::Punct(p)
+                    if p.as_char() == '#'
+                        && c.adjacent_at(0)
+                        && (matches!(c.peek(), Some(TokenTree::Ident(_)))
+                            || c.is_group_at(0, Delimiter::Parenthesis)) =>
+                {
+                    return Err(self.err(
+                        p.span(),
+                        "a Rust value cannot be interpolated in the word of `${...}`: assign it to a shell \
+                         variable first (`v=#v;`) and write `${NAME:-$v}`, or write literal text as a string (\"#v\")",
+                    ));
+                }
                 TokenTree::Punct(p) if BARE_PUNCT.contains(&p.as_char()) || matches!(p.as_char(), '#') => {
                     word.push(WordPart::Bare(p.as_char().to_string()))
                 }

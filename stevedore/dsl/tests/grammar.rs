@@ -117,6 +117,20 @@ fn errors_point_at_the_problem() {
 }
 
 #[test]
+fn rust_values_in_the_word_of_a_parameter_expansion_are_errors() {
+    for src in
+        ["echo ${X:-#v};", "echo ${X:-#(v)};", "echo ${X:=a#v};", "echo ${X%#v};", "echo ${X:+#(format!(\"{}\", 1))};"]
+    {
+        let errs = errors(src);
+        assert_eq!(errs.len(), 1, "{src}: {errs:?}");
+        assert!(errs[0].contains("a Rust value cannot be interpolated in the word of `${...}`"), "{src}: {errs:?}");
+    }
+    // `#` that starts no interpolation is text, as before; literal text is a string.
+    assert_eq!(sh("echo ${X:-#} ${X%#*} ${X:-\"#v\"};"), "echo \"${X:-#}\" \"${X%#*}\" \"${X:-#v}\"\n");
+    assert_eq!(sh("v=#v; echo ${X:-$v};"), "v=<#0>\necho \"${X:-${v}}\"\n");
+}
+
+#[test]
 fn all_errors_are_reported_at_once() {
     let errs = errors("echo #;\nfi;\necho ok;\nif true");
     assert_eq!(errs.len(), 3, "{errs:?}");

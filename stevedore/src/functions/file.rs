@@ -1,6 +1,8 @@
 //! Files and directories: portable across GNU coreutils and busybox.
 
+use super::checked;
 use crate::interpolate::OneWord;
+use crate::names;
 use crate::script;
 use crate::script::Script;
 
@@ -8,12 +10,19 @@ use crate::script::Script;
 /// would apply it to the deepest directory only, and only when it is created).
 pub fn mkdir(path: &str, mode: Option<u32>) -> Script {
     match mode {
-        Some(m) => script! { mkdir -p -- #path && chmod #(format!("{m:o}")) -- #path; },
+        Some(m) => checked(
+            script! { mkdir -p -- #path && chmod #(format!("{m:o}")) -- #path; },
+            "mkdir",
+            [("mode", names::file_mode(u64::from(m)))],
+        ),
         None => script! { mkdir -p -- #path; },
     }
 }
 
 /// `chown [-R] owner[:group] path`. Either part may be left out; with neither nothing is done.
+/// `owner` must pass [`names::owner`] and `group` [`names::group`] (a name or a numeric id),
+/// else the script carries [`ScriptError::Invalid`](crate::ScriptError::Invalid): the
+/// `owner:group` word comes before `--` and must not be read as an option.
 pub fn chown(path: &str, owner: Option<&str>, group: Option<&str>, recursive: bool) -> Script {
     let spec = match (owner, group) {
         (Some(o), Some(g)) => format!("{o}:{g}"),
@@ -21,12 +30,14 @@ pub fn chown(path: &str, owner: Option<&str>, group: Option<&str>, recursive: bo
         (None, Some(g)) => format!(":{g}"),
         (None, None) => return Script::new(),
     };
-    script! { chown #(recursive.then_some("-R")) #spec -- #path; }
+    let checks = owner.map(|o| ("owner", names::owner(o))).into_iter().chain(group.map(|g| ("group", names::group(g))));
+    checked(script! { chown #(recursive.then_some("-R")) #spec -- #path; }, "chown", checks)
 }
 
-/// `chmod [-R] mode path`; `mode` is octal (`0o644`).
+/// `chmod [-R] mode path`; `mode` is octal (`0o644`) and at most `0o7777` ([`names::file_mode`]).
 pub fn chmod(path: &str, mode: u32, recursive: bool) -> Script {
-    script! { chmod #(recursive.then_some("-R")) #(format!("{mode:o}")) -- #path; }
+    let s = script! { chmod #(recursive.then_some("-R")) #(format!("{mode:o}")) -- #path; };
+    checked(s, "chmod", [("mode", names::file_mode(u64::from(mode)))])
 }
 
 /// `ln -s[f] target link`: a symbolic link at `link` pointing to `target`.
