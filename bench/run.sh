@@ -6,6 +6,7 @@
 # stops the hosts by PID and rewrites bench/RESULTS.md.
 #   bench/run.sh                         # N = 1 10 100 500 1000 (Ansible up to 500)
 #   REPS=1 LARGE=0 bench/run.sh 1 10     # a quick look, no large-file table
+#   REPS_BIG=1 bench/run.sh              # 3 repetitions up to N=100, 1 at N=500 and 1000
 #   TOOLS=pallet-probe,reference bench/run.sh 100
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -28,6 +28,10 @@ pub struct PlannedScript {
     pub actions: Vec<String>,
     /// The script, secrets masked.
     pub script: String,
+    /// The payload sent after the script (file content, local archives; see
+    /// [`crate::render::Payload`]) as text: invalid UTF-8 replaced, secret content replaced by
+    /// `<secret: N bytes>` ([`crate::render::Payload::redacted`]).
+    pub payload: String,
 }
 
 /// A node to plan for, with its group's effective spec.
@@ -140,6 +144,9 @@ pub fn dry_run(targets: &[PlanTarget], phases: &[String]) -> Result<Vec<PlannedS
     world.admin = Some(AdminInfo { username: "admin".into(), public_key: Some("ssh-ed25519 AAAA... admin".into()) });
     for t in targets {
         let out = plan_phase(t.spec.phase_fns(SETTINGS), &t.target, SETTINGS, &world);
+        if out.errors.is_empty() {
+            world.settings_ran.insert(t.target.node.id.clone());
+        }
         for (facility, value) in out.published {
             world.publish(&t.target.node.id, &facility, value);
         }
@@ -174,5 +181,6 @@ fn render_one(t: &PlanTarget, phase: &str, world: &World) -> Result<Option<Plann
         os: t.target.os.to_string(),
         actions: r.actions.iter().map(|a| a.description.clone()).collect(),
         script: String::from_utf8_lossy(&r.text).into_owned(),
+        payload: r.payload.redacted(),
     }))
 }

@@ -287,6 +287,8 @@ fn main() {
     let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![1, 10, 50, 100] } else { sizes };
     let reps: usize = std::env::var("REPS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    // Repetitions for N >= 500 (`REPS_BIG`, default `REPS`): a full rotation there takes most of an hour.
+    let reps_big: usize = std::env::var("REPS_BIG").ok().and_then(|s| s.parse().ok()).unwrap_or(reps);
     let tools: Vec<String> = std::env::var("TOOLS")
         .map(|t| t.split(',').map(String::from).collect())
         .unwrap_or_else(|_| TOOLS.iter().map(|s| s.to_string()).collect());
@@ -306,6 +308,7 @@ fn main() {
         std::fs::create_dir_all(dir.join("cp")).unwrap();
         write_configs(&fleet, &dir);
         let tools: Vec<String> = tools.iter().filter(|t| *t != "ansible" || n <= ANSIBLE_MAX).cloned().collect();
+        let reps = if n >= 500 { reps_big } else { reps };
         for rep in 0..reps {
             let mut order = tools.clone();
             order.rotate_left(rep % tools.len().max(1));
@@ -359,7 +362,7 @@ fn main() {
         stop_masters(&dir);
     }
     let large = if std::env::var("LARGE").map(|v| v != "0").unwrap_or(true) { Some(large_file(&setup)) } else { None };
-    let mut report = render(&samples, &sizes, &tools, reps, started.elapsed());
+    let mut report = render(&samples, &sizes, &tools, &reps_text(reps, reps_big, &sizes), started.elapsed());
     if let Some(l) = large {
         report.push_str(&l);
     }
@@ -463,7 +466,16 @@ fn sh(cmd: &str) -> String {
         .unwrap_or_default()
 }
 
-fn render(samples: &[Sample], sizes: &[usize], tools: &[String], reps: usize, took: Duration) -> String {
+/// "3 repetitions", or "3 repetitions (1 for N >= 500)" when `REPS_BIG` differs and applies.
+fn reps_text(reps: usize, reps_big: usize, sizes: &[usize]) -> String {
+    if reps_big != reps && sizes.iter().any(|&n| n >= 500) {
+        format!("{reps} repetitions ({reps_big} for N >= 500)")
+    } else {
+        format!("{reps} repetitions")
+    }
+}
+
+fn render(samples: &[Sample], sizes: &[usize], tools: &[String], reps: &str, took: Duration) -> String {
     let med = |n: usize, tool: &str, run: &str| {
         median(samples.iter().filter(|s| s.n == n && s.tool == tool && s.run == run && s.ok).map(|s| s.secs).collect())
     };

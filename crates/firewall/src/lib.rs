@@ -136,6 +136,7 @@ plan_fn! {
                 p_changed;
                 p_checking || nft -f #path;
             }
+            p_handled #CHANGED_FLAG;
         }).unchanged();
         if ctx.os().init != Some(InitSystem::Sysvinit) {
             service("nftables", enable = true);

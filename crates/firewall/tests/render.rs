@@ -40,11 +40,9 @@ fn the_ruleset_is_checked_then_loaded_and_enabled_where_an_init_system_runs_it()
             "service nftables enable",
         ]
     );
-    for line in [
-        "'        ip saddr { 192.0.2.12, 192.0.2.13 } tcp dport 5432 accept'",
-        "nft -c -f \"$1\"",
-        "nft -f /etc/nftables.conf",
-    ] {
+    let rule = "        ip saddr { 192.0.2.12, 192.0.2.13 } tcp dport 5432 accept\n";
+    assert!(s.payload.contains(rule), "{rule} missing from the ruleset:\n{}", s.payload);
+    for line in ["nft -c -f \"$1\"", "nft -f /etc/nftables.conf"] {
         assert!(s.script.contains(line), "{line} missing:\n{}", s.script);
     }
     let container = Os::parse("debian-12").unwrap().with_init(InitSystem::Sysvinit);

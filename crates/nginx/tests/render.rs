@@ -57,21 +57,21 @@ fn the_proxy_lists_the_role_nodes_and_checks_the_file_before_reloading() {
         ]
     );
     for line in [
-        "'    upstream app {'",
-        "'        server 192.0.2.11:80;'",
-        "'        server 192.0.2.12:80;'",
-        "'        server_name www.example.org;'",
-        "'            proxy_pass http://app;'",
-        "'            try_files $uri =404;'",
-        "nginx -t -q -c \"$1\"",
+        "    upstream app {\n",
+        "        server 192.0.2.11:80;\n",
+        "        server 192.0.2.12:80;\n",
+        "        server_name www.example.org;\n",
+        "            proxy_pass http://app;\n",
+        "            try_files $uri =404;\n",
     ] {
-        assert!(web.script.contains(line), "{line} missing from:\n{}", web.script);
+        assert!(web.payload.contains(line), "{line} missing from nginx.conf:\n{}", web.payload);
     }
+    assert!(web.script.contains("nginx -t -q -c \"$1\""), "{}", web.script);
     // The app nodes serve the distribution's web root on 80.
     let app = scripts.iter().find(|s| s.node == "app-1").unwrap();
-    assert!(app.script.contains("'        root /var/www/html;'"), "{}", app.script);
+    assert!(app.payload.contains("        root /var/www/html;\n"), "{}", app.payload);
     let rhel = plan_text(&groups(), "rocky-9", &["configure"]).unwrap();
-    assert!(rhel[0].script.contains("'user nginx;'") && rhel[0].script.contains("/usr/share/nginx/html;"));
+    assert!(rhel[0].payload.contains("user nginx;\n") && rhel[0].payload.contains("/usr/share/nginx/html;"));
 }
 
 #[test]

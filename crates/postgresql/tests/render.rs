@@ -58,15 +58,17 @@ fn the_plan_on_debian_12() {
         ]
     );
     for line in [
-        "'listen_addresses = '\\''localhost,192.0.2.11'\\'''",
-        "'work_mem = '\\''8MB'\\'''",
-        "'host appdb app 192.0.2.12/32 scram-sha-256'",
-        "'host appdb app 192.0.2.13/32 scram-sha-256'",
-        "<secret>",
+        "listen_addresses = 'localhost,192.0.2.11'\n",
+        "work_mem = '8MB'\n",
+        "host appdb app 192.0.2.12/32 scram-sha-256\n",
+        "host appdb app 192.0.2.13/32 scram-sha-256\n",
     ] {
-        assert!(db.script.contains(line), "{line} missing:\n{}", db.script);
+        assert!(db.payload.contains(line), "{line} missing from the files:\n{}", db.payload);
     }
-    assert!(!db.script.contains(PASSWORD) && !db.script.contains("SCRAM-SHA-256$"), "a secret shows:\n{}", db.script);
+    assert!(db.script.contains("<secret>"), "the password is not masked:\n{}", db.script);
+    for text in [&db.script, &db.payload] {
+        assert!(!text.contains(PASSWORD) && !text.contains("SCRAM-SHA-256$"), "a secret shows:\n{text}");
+    }
     let app = scripts.iter().find(|s| s.node == "app-1").unwrap();
     assert_eq!(app.actions, ["packages: install postgresql-client-15"]);
     let rocky = plan_text(&groups(), "rocky-9", &["configure"]).unwrap();

@@ -30,7 +30,8 @@ fn claimed_oses_plan_and_pass_the_gate_and_others_are_refused() {
 fn the_configuration_and_a_masked_password_file() {
     for os in pallet_redis::OS_TESTED.iter().chain(pallet_redis::OS_RENDERED) {
         let scripts = plan_text(&groups(), os, &["configure"]).unwrap();
-        let text: String = scripts.iter().map(|s| format!("{}\n{}", s.actions.join("\n"), s.script)).collect();
+        let text: String =
+            scripts.iter().map(|s| format!("{}\n{}\n{}", s.actions.join("\n"), s.script, s.payload)).collect();
         assert!(!text.contains("battery"), "{os}: the password shows:\n{text}");
         assert!(text.contains("<secret: 47 bytes>"), "{os}: {text}");
     }
@@ -47,19 +48,19 @@ fn the_configuration_and_a_masked_password_file() {
         ]
     );
     for line in [
-        "'bind 192.0.2.11 127.0.0.1'",
-        "'daemonize yes'",
-        "'save 900 1'",
-        "'appendonly yes'",
-        "'maxmemory 67108864'",
-        "'maxmemory-policy allkeys-lru'",
-        "'include /etc/redis/pallet-auth.conf'",
-        "redis-server \"$p_rd\"/redis.conf --port 0",
+        "bind 192.0.2.11 127.0.0.1\n",
+        "daemonize yes\n",
+        "save 900 1\n",
+        "appendonly yes\n",
+        "maxmemory 67108864\n",
+        "maxmemory-policy allkeys-lru\n",
+        "include /etc/redis/pallet-auth.conf\n",
     ] {
-        assert!(s.script.contains(line), "{line} missing:\n{}", s.script);
+        assert!(s.payload.contains(line), "{line} missing from redis.conf:\n{}", s.payload);
     }
+    assert!(s.script.contains("redis-server \"$p_rd\"/redis.conf --port 0"), "{}", s.script);
     let alpine = &plan_text(&groups(), "alpine-3.20", &["configure"]).unwrap()[0];
-    assert!(alpine.script.contains("'daemonize no'") && alpine.script.contains("/etc/redis.conf"));
+    assert!(alpine.payload.contains("daemonize no\n") && alpine.script.contains("/etc/redis.conf"));
 }
 
 #[test]

@@ -27,9 +27,10 @@ fn the_drop_in_is_checked_with_sshd_and_reloaded_only_when_changed() {
             "service ssh reload if pallet-ssh-conf changed",
         ]
     );
-    for line in ["'AllowUsers deploy admin'", "'PasswordAuthentication no'", "/usr/sbin/sshd -t -f \"$p_sc\""] {
-        assert!(s.script.contains(line), "{line} missing:\n{}", s.script);
+    for line in ["AllowUsers deploy admin\n", "PasswordAuthentication no\n"] {
+        assert!(s.payload.contains(line), "{line} missing from the drop-in:\n{}", s.payload);
     }
+    assert!(s.script.contains("/usr/sbin/sshd -t -f \"$p_sc\""), "{}", s.script);
     let rhel = plan_text(&groups(), "alma-9", &["configure"]).unwrap().remove(0);
     assert_eq!(rhel.actions[3], "service sshd reload if pallet-ssh-conf changed");
 }

@@ -81,6 +81,13 @@ impl RenderContext<'_> {
         let (offset, len) = self.payload.borrow_mut().push(bytes);
         stevedore::script! { p_data #offset #len; }
     }
+
+    /// As [`RenderContext::data`], for secret bytes: the same script, and the payload marks them
+    /// secret so [`crate::render::Payload::redacted`] never shows them.
+    pub fn secret_data(&self, bytes: std::sync::Arc<[u8]>) -> Script {
+        let (offset, len) = self.payload.borrow_mut().push_secret(bytes);
+        stevedore::script! { p_data #offset #len; }
+    }
 }
 
 /// Why an action cannot be rendered.

@@ -193,9 +193,10 @@ pub(crate) fn base64(data: &[u8]) -> String {
 }
 
 /// Writes `bytes` to the file named by shell variable `$p_new`, byte-exact, from the phase's
-/// payload (so the content is never in the script text).
-fn produce(bytes: Arc<[u8]>, cx: &RenderContext<'_>) -> Script {
-    let data = cx.data(bytes);
+/// payload (so the content is never in the script text). Secret content is marked so in the
+/// payload ([`crate::render::Payload::redacted`]).
+fn produce(bytes: Arc<[u8]>, secret: bool, cx: &RenderContext<'_>) -> Script {
+    let data = if secret { cx.secret_data(bytes) } else { cx.data(bytes) };
     script! { #data > $p_new; }
 }
 
@@ -258,7 +259,7 @@ impl Action for RemoteFile {
         self.validate()?;
         let path = &self.path;
         let produce = match (&self.source, self.content_bytes()?) {
-            (_, Some(bytes)) => produce(bytes, cx),
+            (_, Some(bytes)) => produce(bytes, self.secret, cx),
             (Some(Source::Url { url, sha256: want }), None) => {
                 let mismatch = format!("remote_file {path}: checksum mismatch for {url}");
                 let new = ShellVar::new("p_new");

@@ -14,6 +14,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Default)]
 pub struct Payload {
     chunks: Vec<Arc<[u8]>>,
+    /// Indexes into `chunks` of the secret ones.
+    secret: Vec<usize>,
     len: u64,
 }
 
@@ -27,6 +29,28 @@ impl Payload {
             self.chunks.push(bytes);
         }
         (offset, len)
+    }
+
+    /// Appends secret `bytes` (as [`Payload::push`]; [`Payload::redacted`] hides them).
+    pub fn push_secret(&mut self, bytes: Arc<[u8]>) -> (u64, u64) {
+        if !bytes.is_empty() {
+            self.secret.push(self.chunks.len());
+        }
+        self.push(bytes)
+    }
+
+    /// The payload as text for a dry run: invalid UTF-8 replaced, each secret chunk replaced by
+    /// `<secret: N bytes>`.
+    pub fn redacted(&self) -> String {
+        let mut out = String::new();
+        for (i, c) in self.chunks.iter().enumerate() {
+            if self.secret.contains(&i) {
+                out.push_str(&format!("<secret: {} bytes>", c.len()));
+            } else {
+                out.push_str(&String::from_utf8_lossy(c));
+            }
+        }
+        out
     }
 
     /// The total length in bytes.

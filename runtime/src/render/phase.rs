@@ -232,6 +232,7 @@ pub fn render_phase(actions: &[Box<dyn Action>], os: &Os, o: &RenderOptions) -> 
         let index = i + 1;
         let description = a.describe();
         let err = |error: ActionError| PhaseRenderError { index, description: description.clone(), error };
+        a.validate().map_err(err)?;
         let s = a.script(&cx).map_err(err)?;
         s.check(os).map_err(|e| err(e.into()))?;
         let comment = Script::comment(&format!("[{index}/{}] {description}", ordered.len()));
