@@ -308,8 +308,8 @@ fn main() {
         std::fs::create_dir_all(dir.join("cp")).unwrap();
         write_configs(&fleet, &dir);
         let tools: Vec<String> = tools.iter().filter(|t| *t != "ansible" || n <= ANSIBLE_MAX).cloned().collect();
-        let reps = if n >= 500 { reps_big } else { reps };
-        for rep in 0..reps {
+        let n_reps = if n >= 500 { reps_big } else { reps };
+        for rep in 0..n_reps {
             let mut order = tools.clone();
             order.rotate_left(rep % tools.len().max(1));
             for tool in &order {
@@ -360,6 +360,9 @@ fn main() {
             }
         }
         stop_masters(&dir);
+        // The report so far, so a long run that dies later keeps what it measured.
+        let done: Vec<usize> = sizes.iter().copied().filter(|&m| samples.iter().any(|s| s.n == m)).collect();
+        write_report(&render(&samples, &done, &tools, &reps_text(reps, reps_big, &done), started.elapsed()));
     }
     let large = if std::env::var("LARGE").map(|v| v != "0").unwrap_or(true) { Some(large_file(&setup)) } else { None };
     let mut report = render(&samples, &sizes, &tools, &reps_text(reps, reps_big, &sizes), started.elapsed());
@@ -367,6 +370,11 @@ fn main() {
         report.push_str(&l);
     }
     print!("{report}");
+    write_report(&report);
+}
+
+/// Writes the report to `OUT` (default `bench/RESULTS.md`).
+fn write_report(report: &str) {
     let out = std::env::var("OUT")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("RESULTS.md"));
