@@ -155,28 +155,43 @@ pub fn probe_script(check_sudo: bool) -> Vec<u8> {
 /// The part of the probe that prints the facts (no sudo check): its output for an unchanged
 /// node is the same from run to run, so a phase script can check that a node is still what its
 /// cached facts say (`render::RenderOptions::guard`).
+///
+/// It runs at the top of every guarded phase, so it spawns little: `cat` (os-release),
+/// `uname -m`, `readlink -f /bin/sh`, `ip` and one `awk` for the CPUs, memory and addresses;
+/// kernel release and host name are read from `/proc/sys/kernel` by the shell itself.
 pub fn facts_script() -> stevedore::Script {
     let mark = MARK;
-    // veth* are the host ends of container links: they come and go with the containers and
-    // would make every cached copy of the facts stale.
-    let addr_prog = format!("$2 !~ /^veth/ {{ print \"{MARK} addr\", $2, $4 }}");
-    let meminfo_prog = "/^MemTotal:/ { print $2 }";
+    // One awk reads /proc/meminfo, /proc/cpuinfo and then `ip -o addr` on stdin. veth* are the
+    // host ends of container links: they come and go with the containers and would make every
+    // cached copy of the facts stale.
+    let awk_prog = format!(
+        "FILENAME == \"/proc/meminfo\" {{ if ($1 == \"MemTotal:\") m = $2; next }} \
+         FILENAME == \"/proc/cpuinfo\" {{ if ($1 == \"processor\") c++; next }} \
+         $2 !~ /^veth/ {{ print \"{MARK} addr\", $2, $4 }} \
+         END {{ print \"{MARK} cpus\", c; print \"{MARK} memory\", m }}"
+    );
     script! {
         echo #mark os-release-begin;
         cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null;
         echo;
         echo #mark os-release-end;
         echo #mark arch $(uname -m);
-        echo #mark kernel $(uname -r);
-        echo #mark hostname $(hostname 2>/dev/null || cat /proc/sys/kernel/hostname);
+        p_k="";
+        read -r p_k 2>/dev/null </proc/sys/kernel/osrelease || p_k=$(uname -r);
+        echo #mark kernel $p_k;
+        p_h="";
+        read -r p_h 2>/dev/null </proc/sys/kernel/hostname || p_h=$(hostname 2>/dev/null);
+        echo #mark hostname $p_h;
         if [ -d /run/systemd/system ] { echo #mark init systemd; }
         else if command -v openrc >/dev/null 2>&1 || [ -d /run/openrc ] { echo #mark init openrc; }
         else { echo #mark init sysvinit; }
-        echo #mark cpus $(getconf _NPROCESSORS_ONLN 2>/dev/null || grep -c "^processor" /proc/cpuinfo);
-        echo #mark memory $(awk #meminfo_prog /proc/meminfo 2>/dev/null);
         echo #mark shell $(readlink -f /bin/sh 2>/dev/null);
-        if command -v ip >/dev/null 2>&1 { ip -o addr show 2>/dev/null | awk #addr_prog; }
-        else { echo #mark addr - $(hostname -I 2>/dev/null); }
+        if command -v ip >/dev/null 2>&1 {
+            ip -o addr show 2>/dev/null | awk #awk_prog /proc/meminfo /proc/cpuinfo -;
+        } else {
+            awk #awk_prog /proc/meminfo /proc/cpuinfo </dev/null;
+            echo #mark addr - $(hostname -I 2>/dev/null);
+        }
     }
 }
 
@@ -258,8 +273,14 @@ mod tests {
     fn probe_runs_here_and_parses() {
         let script = probe_script(false);
         pallet_testkit::gate::assert_passes(&script);
-        let out = std::process::Command::new("sh").arg("-c").arg(String::from_utf8(script).unwrap()).output().unwrap();
+        let text = String::from_utf8(script).unwrap();
+        let out = std::process::Command::new("sh").arg("-c").arg(&text).output().unwrap();
         let facts = parse_probe(&out.stdout).unwrap();
+        // The guard compares this output byte for byte, whatever /bin/sh is.
+        for shell in [&["bash", "-c"][..], &["busybox", "sh", "-c"]] {
+            let other = std::process::Command::new(shell[0]).args(&shell[1..]).arg(&text).output().unwrap();
+            assert_eq!(String::from_utf8_lossy(&other.stdout), String::from_utf8_lossy(&out.stdout), "{shell:?}");
+        }
         assert!(facts.os.family.is_some(), "{facts:?}");
         assert!(facts.arch.is_some() && facts.kernel.is_some() && facts.hostname.is_some(), "{facts:?}");
         assert!(facts.cpus.is_some_and(|c| c >= 1) && facts.memory_kib.is_some_and(|m| m > 1024), "{facts:?}");

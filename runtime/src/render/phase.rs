@@ -49,14 +49,21 @@ impl RenderOptions {
     }
 }
 
-/// The start of a guarded script: the node's facts now, compared with the ones it was rendered
-/// for (from the payload); a difference prints them as a `facts` block and exits 98.
-fn guard(expected: &std::sync::Arc<[u8]>, cx: &RenderContext<'_>) -> Script {
+/// The start of a guarded script: the node's facts now, compared by SHA-256 with the ones it
+/// was rendered for; a difference prints them as a `facts` block and exits 98. The expected
+/// digest is a literal of the script, so the guard costs the facts script and one
+/// `sha256sum`; a node without `sha256sum` always reports a difference, so its phase runs
+/// once more, rendered for the facts it just printed (never unguarded on stale facts).
+fn guard(expected: &[u8]) -> Script {
+    use sha2::Digest;
     let facts = crate::facts::facts_script();
-    let data = cx.data(expected.clone());
+    // `sha256sum < FILE` prints the digest, two spaces and `-` (GNU coreutils and busybox alike).
+    let mut want: String = sha2::Sha256::digest(expected).iter().map(|b| format!("{b:02x}")).collect();
+    want.push_str("  -");
     script! {
         ( #facts; ) > $P_T/probe 2>/dev/null;
-        if ! #data | cmp -s - $P_T/probe {
+        p_sum=$(sha256sum < $P_T/probe 2>/dev/null) || p_sum="";
+        if [ $p_sum != #want ] {
             p_emit facts 0 $P_T/probe 1048576;
             exit 98;
         }
@@ -186,8 +193,8 @@ fn prologue(o: &RenderOptions, os: &Os, count: usize) -> Script {
             p_rc=$2;
             if [ $p_rc -ne 0 ] { p_st=failed; } else if [ -e $P_T/changed ] { p_st=changed; } else { p_st=ok; }
             p_retries=0;
-            if [ -e $P_T/retries ] { p_retries=$(wc -l < $P_T/retries | tr -d " "); }
-            rm -f $P_T/changed $P_T/retries;
+            if [ -e $P_T/retries ] { p_retries=$(wc -l < $P_T/retries | tr -d " "); rm -f $P_T/retries; }
+            if [ -e $P_T/changed ] { rm -f $P_T/changed; }
             if [ -s $P_T/out ] { p_emit out $1 $P_T/out 1048576; }
             if [ -d $P_T/values ] {
                 sh!("for p_v in \"$P_T\"/values/*; do case \"$p_v\" in *.secret) continue;; esac; p_vs=0; [ -e \"$p_v.secret\" ] && p_vs=1; p_emit \"value ${p_v##*/} $p_vs\" \"$1\" \"$p_v\" 16777216; done");
@@ -226,7 +233,7 @@ pub fn render_phase(actions: &[Box<dyn Action>], os: &Os, o: &RenderOptions) -> 
     let mut planned = Vec::new();
     let mut body = prologue(o, os, ordered.len());
     if let Some(expected) = &o.guard {
-        body.push(&guard(expected, &cx));
+        body.push(&guard(expected));
     }
     for (i, a) in ordered.iter().enumerate() {
         let index = i + 1;
