@@ -349,6 +349,8 @@ pub struct Fleet {
 }
 
 static BLOCK: AtomicU32 = AtomicU32::new(0);
+/// Hosts in one 127.x.y.0/24 block of a fleet (addresses .1 to .249).
+const HOSTS_PER_BLOCK: usize = 249;
 
 fn run(cmd: &str) -> std::process::Output {
     Command::new("sh").arg("-c").arg(cmd).output().expect("sh runs")
@@ -401,7 +403,11 @@ impl Fleet {
             }
         }
         ensure_users();
-        let block = BLOCK.fetch_add(1, Ordering::Relaxed);
+        // A block is one 127.<b>.<c>.0/24 holding up to HOSTS_PER_BLOCK hosts; a larger fleet
+        // takes consecutive blocks (the benchmark's 1000 hosts take 5).
+        let blocks = quirks.len().div_ceil(HOSTS_PER_BLOCK).max(1) as u32;
+        let block = BLOCK.fetch_add(blocks, Ordering::Relaxed);
+        assert!(block + blocks <= 254, "the fleets of one process ran out of loopback blocks");
         let pid = std::process::id();
         let port = 20000 + (pid % 20000) as u16;
         // Outside /tmp, /etc, /home, /var and /srv, which the hosts replace with their own.
@@ -422,9 +428,11 @@ impl Fleet {
         .unwrap();
         let mut hosts = Vec::new();
         for (i, q) in quirks.iter().enumerate() {
-            // 127.<b>.<c>.<d>: a block per fleet, so fleets of parallel tests never collide.
+            // 127.<b>.<c>.<d>: blocks of their own per fleet, so fleets of parallel tests never
+            // collide; .250 and .251 of the first block stay free (dead_address, silent_peer).
             let n = i as u32 + 1;
-            let address = format!("127.{}.{}.{}", 10 + (pid % 200), 1 + block, n);
+            let (c, d) = (block + 1 + i as u32 / HOSTS_PER_BLOCK as u32, 1 + i as u32 % HOSTS_PER_BLOCK as u32);
+            let address = format!("127.{}.{c}.{d}", 10 + (pid % 200));
             let h = dir.join(format!("h{n}"));
             for d in ["etc", "home", "var", "srv"] {
                 std::fs::create_dir_all(h.join("up").join(d)).unwrap();

@@ -12,7 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TOOLS: [&str; 6] = ["pallet", "pallet-probe", "pallet-keep", "pyinfra", "ansible", "reference"];
+const TOOLS: [&str; 7] =
+    ["pallet", "pallet-probe", "pallet-keep", "pallet-keep-stated", "pyinfra", "ansible", "reference"];
+/// The pallet variants: OS stated or probed, connections closed or kept.
+const PALLETS: [&str; 4] = ["pallet", "pallet-probe", "pallet-keep", "pallet-keep-stated"];
 /// Ansible stops here (it takes minutes per run past it).
 const ANSIBLE_MAX: usize = 500;
 const RUN_LIMIT: Duration = Duration::from_secs(300);
@@ -84,14 +87,25 @@ fn measured(cmd: Command, usage: &Path) -> (f64, bool, Option<f64>, Option<u64>)
 /// Runs `cmd` (killed after the limit); returns success.
 fn timed(mut cmd: Command) -> (f64, bool) {
     let t = Instant::now();
-    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("tool starts");
+    // The tool's report, kept for a failed run.
+    let out_path = std::env::temp_dir().join("pallet-bench-last-stdout");
+    let out = std::fs::File::create(&out_path).expect("create the stdout file");
+    // BENCH_VERBOSE=1: the tools' stderr goes to the terminal (and pallet logs at info level).
+    let err = if std::env::var_os("BENCH_VERBOSE").is_some() { Stdio::inherit() } else { Stdio::piped() };
+    let mut child = cmd.stdout(out).stderr(err).spawn().expect("tool starts");
     loop {
         if let Some(st) = child.try_wait().expect("wait") {
             let secs = t.elapsed().as_secs_f64();
             if !st.success() {
                 let mut err = String::new();
-                let _ = std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err);
+                if let Some(e) = child.stderr.as_mut() {
+                    let _ = std::io::Read::read_to_string(e, &mut err);
+                }
                 eprintln!("  exit {:?}: {}", st.code(), err.lines().rev().take(5).collect::<Vec<_>>().join(" | "));
+                let out = std::fs::read_to_string(&out_path).unwrap_or_default();
+                let failed: Vec<&str> =
+                    out.lines().filter(|l| l.contains("FAIL") || l.contains("error")).take(8).collect();
+                eprintln!("  {}", failed.join("\n  "));
             }
             return (secs, st.success());
         }
@@ -165,16 +179,20 @@ fn reference(fleet: &Fleet, script: &str) -> (f64, bool) {
 
 /// A pallet run of `tool`: `pallet` states the OS in its inventory and closes its connections;
 /// `pallet-probe` does not state it (a probe on first contact, facts cached after) and closes
-/// them; `pallet-keep` does not state it and keeps connections (the default, 60 s).
+/// them; `pallet-keep` does not state it and keeps connections (the default, 60 s);
+/// `pallet-keep-stated` states it and keeps them.
 fn pallet_command(tool: &str, s: &Setup, dir: &Path, group: &str) -> Command {
     let mut c = Command::new(&s.ops);
     // Not `pallet.toml`: that name is the project file every run in the directory reads too.
-    let config = if tool == "pallet" { "os-stated.toml" } else { "os-probed.toml" };
+    let config = if tool == "pallet" || tool == "pallet-keep-stated" { "os-stated.toml" } else { "os-probed.toml" };
     c.args(["--config", config, "--host-keys", "accept-new", "-q"]);
-    if tool != "pallet-keep" {
+    if !tool.starts_with("pallet-keep") {
         c.args(["--keep-connections", "0"]);
     }
     c.args(["lift", group]).current_dir(dir);
+    if std::env::var_os("BENCH_VERBOSE").is_some() {
+        c.env("RUST_LOG", "pallet_runtime=info");
+    }
     c.env("XDG_STATE_HOME", dir.join(format!("state-{tool}")))
         .env("PALLET_CONTROL_DIR", dir.join(format!("cm-{tool}")));
     c
@@ -182,7 +200,7 @@ fn pallet_command(tool: &str, s: &Setup, dir: &Path, group: &str) -> Command {
 
 fn tool_command(tool: &str, s: &Setup, dir: &Path) -> Command {
     match tool {
-        "pallet" | "pallet-probe" | "pallet-keep" => pallet_command(tool, s, dir, "bench"),
+        t if PALLETS.contains(&t) => pallet_command(tool, s, dir, "bench"),
         "pyinfra" => {
             let mut c = Command::new(s.venv.join("bin/pyinfra"));
             c.args(["-y", "--sudo", "inventory.py"]).arg(workload_dir().join("deploy.py")).current_dir(dir);
@@ -204,7 +222,7 @@ fn tool_command(tool: &str, s: &Setup, dir: &Path) -> Command {
 /// is a first contact.
 fn stop_masters(dir: &Path) {
     stop_masters_in(&dir.join("cp"));
-    for tool in ["pallet", "pallet-probe", "pallet-keep"] {
+    for tool in PALLETS {
         stop_masters_in(&dir.join(format!("cm-{tool}")));
         let _ = std::fs::remove_dir_all(dir.join(format!("cm-{tool}")));
         let _ = std::fs::remove_dir_all(dir.join(format!("state-{tool}")));
@@ -494,7 +512,7 @@ fn render(samples: &[Sample], sizes: &[usize], tools: &[String], reps: &str, too
     let mut o = String::new();
     o.push_str("# Benchmark: pallet vs pyinfra vs Ansible on a loopback fleet\n\n");
     o.push_str(&format!(
-        "Written by `bench/run.sh` on {} ({} CPUs, {}, {}); {reps} repetitions, tool order rotating; whole run {:.0} s.\n\n",
+        "Written by `bench/run.sh` on {} ({} CPUs, {}, {}); {reps}, tool order rotating; whole run {:.0} s.\n\n",
         sh("date -u +%Y-%m-%dT%H:%MZ"),
         sh("nproc"),
         sh("uname -r"),
@@ -502,7 +520,7 @@ fn render(samples: &[Sample], sizes: &[usize], tools: &[String], reps: &str, too
         took.as_secs_f64()
     ));
     o.push_str("Workload: pyinfra-performance (user, log file mode 777, a copied file, an echo), with sudo. Fleet: one isolated sshd per host on 127.x.y.z (pallet-testkit). ");
-    o.push_str("pallet: the release `bench-ops` binary, `lift` over a node-list inventory that states the OS (no probe), connections closed at the end (`--keep-connections 0`); pallet-probe: the OS not stated (the first run probes each node and caches its facts; the no-change run checks them inside its one exec), connections closed; pallet-keep: the OS not stated and the default kept connections (60 s, as Ansible's ControlPersist), so the no-change run reuses them. Each tool's first run starts with no cached facts and no kept connection. ");
+    o.push_str("pallet: the release `bench-ops` binary, `lift` over a node-list inventory that states the OS (no probe), connections closed at the end (`--keep-connections 0`); pallet-probe: the OS not stated (the first run probes each node and caches its facts; the no-change run checks them inside its one exec), connections closed; pallet-keep: the OS not stated and the default kept connections (60 s, as Ansible's ControlPersist), so the no-change run reuses them; pallet-keep-stated: the OS stated and connections kept. Each tool's first run starts with no cached facts and no kept connection. ");
     o.push_str("pyinfra 3.10.0 (`--sudo`); ansible-core 2.19.14 (forks = N, pipelining, no fact gathering, ControlPersist default); reference: one `ssh host 'sudo -n sh -s' < script` per host, all at once.\n\n");
     o.push_str("## Median wall time (s): first run / no-change run (successful runs / runs)\n\n| N |");
     for t in tools {
@@ -522,17 +540,19 @@ fn render(samples: &[Sample], sizes: &[usize], tools: &[String], reps: &str, too
     }
     o.push_str("\n## Ratios of medians (pallet / other; below 1 = pallet faster): first / no-change\n\n");
     o.push_str("`pallet-probe` is how most users run it (the OS not stated): the targets are at most 1.15x the reference, at least 4x faster than pyinfra and 10x than Ansible from N = 10.\n\n");
-    o.push_str("| N | pallet vs reference | pallet-probe vs reference | pallet-keep vs reference | pallet-probe vs pyinfra | pallet-probe vs Ansible |\n|---:|---:|---:|---:|---:|---:|\n");
+    o.push_str("| N | pallet vs reference | pallet-probe vs reference | pallet-keep vs reference | pallet-keep-stated vs reference | pallet-probe vs pyinfra | pallet-probe vs Ansible |\n|---:|---:|---:|---:|---:|---:|---:|\n");
     for &n in sizes {
         let r = |a: &str, t: &str, run: &str| med(n, a, run) / med(n, t, run);
         o.push_str(&format!(
-            "| {n} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} |\n",
+            "| {n} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} |\n",
             r("pallet", "reference", "first"),
             r("pallet", "reference", "second"),
             r("pallet-probe", "reference", "first"),
             r("pallet-probe", "reference", "second"),
             r("pallet-keep", "reference", "first"),
             r("pallet-keep", "reference", "second"),
+            r("pallet-keep-stated", "reference", "first"),
+            r("pallet-keep-stated", "reference", "second"),
             r("pallet-probe", "pyinfra", "first"),
             r("pallet-probe", "pyinfra", "second"),
             r("pallet-probe", "ansible", "first"),

@@ -321,15 +321,17 @@ impl Action for RemoteFile {
         let default_mode = if self.secret { "600" } else { "644" };
         let new_attrs = new_file_attrs(&self.attrs);
         let attrs = self.attrs_script();
+        // The path is absolute and checked (`validate`): its directory is known here.
+        let dir =
+            std::path::Path::new(path.as_str()).parent().map_or_else(|| "/".to_string(), |d| d.display().to_string());
         Ok(script! {
             p_dst=#path;
-            p_dir=$(dirname -- $p_dst);
+            p_dir=#dir;
             if [ ! -d $p_dir ] { echo "remote_file: directory does not exist:" $p_dir >&2; exit 1; }
             p_rec=$P_STATE/files$p_dst.sha256;
             p_new=$P_T/new;
             #produce;
             if [ -e $p_dst ] && cmp -s -- $p_new $p_dst {
-                rm -f -- $p_new;
                 if [ ! -e $p_rec ] && ! p_checking { mkdir -p -- $(dirname -- $p_rec); #(sha256(&dst)) > $p_rec; }
             } else {
                 #drift_check;

@@ -107,23 +107,29 @@ impl User {
     /// Tests that succeed when a set attribute differs from the account.
     fn drift(&self) -> Script {
         let name = self.name.as_str();
-        let field = |n: u32, want: &str| {
-            let prog = format!("$1 == u {{ print ${n} }}");
-            let var = format!("u={name}");
-            script! { [ $(awk -F: -v #var #prog /etc/passwd) != #want ] }
-        };
-        let mut tests: Vec<Script> = Vec::new();
+        // The account's /etc/passwd fields that are set, read by one awk and joined by `:` (no
+        // field holds one), compared with the wanted ones joined alike.
+        let mut fields: Vec<(u32, String)> = Vec::new();
         if let Some(h) = &self.opts.home {
-            tests.push(field(6, h));
+            fields.push((6, h.clone()));
         }
         if let Some(sh) = &self.opts.shell {
-            tests.push(field(7, sh));
+            fields.push((7, sh.clone()));
         }
         if let Some(c) = &self.opts.comment {
-            tests.push(field(5, c));
+            fields.push((5, c.clone()));
         }
         if let Some(u) = self.opts.uid {
-            tests.push(field(3, &u.to_string()));
+            fields.push((3, u.to_string()));
+        }
+        let mut tests: Vec<Script> = Vec::new();
+        if !fields.is_empty() {
+            let prints: Vec<String> = fields.iter().map(|(n, _)| format!("${n}")).collect();
+            let prog = format!("$1 == u {{ print {} }}", prints.join(" \":\" "));
+            let want: Vec<&str> = fields.iter().map(|(_, w)| w.as_str()).collect();
+            let want = want.join(":");
+            let var = format!("u={name}");
+            tests.push(script! { [ $(awk -F: -v #var #prog /etc/passwd) != #want ] });
         }
         if let Some(g) = &self.opts.group {
             tests.push(script! { [ $(id -gn #name) != #g ] });

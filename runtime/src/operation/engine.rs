@@ -76,9 +76,9 @@ pub(crate) async fn run(
     let rc = RunCtx { o: &o, limits: &limits, tx: &tx, deadline };
     run_phases(&phases, &connected, &mut world, &rc, &mut reads, &mut report).await;
     super::dependents::finish(&mut report, &connected, &world, &mut reads, &o, &tx).await;
-    for c in &connected {
-        c.conns.close().await;
-    }
+    // All at once: closing a master waits for it to exit, which one after the other cost
+    // about 10 ms per node.
+    futures_util::future::join_all(connected.iter().map(|c| c.conns.close())).await;
     report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     report.summarize();
     report

@@ -94,7 +94,12 @@ impl Job {
                     let limit = Limit::of(o.phase_timeout, deadline);
                     let t = transport.as_ref().as_ref();
                     let ran = execute(&self.target, phase, &script, t, &self.user, limit, started).await;
-                    if let (Some(_), Some(bytes)) = (&ro.guard, ran.new_facts) {
+                    if let (Some(cached), Some(bytes)) = (&ro.guard, ran.new_facts) {
+                        tracing::info!(
+                            "{}: the node's facts differ from the cached ones; planning {phase} again{}",
+                            self.target.node.name,
+                            facts_difference(cached, &bytes)
+                        );
                         match crate::facts::parse_probe(&bytes) {
                             Ok(f) => {
                                 facts_cache::store(&o.controller_state, &self.target.node, &self.user.username, &bytes);
@@ -125,6 +130,22 @@ impl Job {
             out.result.retries = self.conns.take_retries();
             return out;
         }
+    }
+}
+
+/// The first line that differs between cached and current facts, for the log.
+fn facts_difference(cached: &[u8], now: &[u8]) -> String {
+    let (a, b) = (String::from_utf8_lossy(cached), String::from_utf8_lossy(now));
+    let mut old = a.lines();
+    for new in b.lines() {
+        match old.next() {
+            Some(o) if o == new => {}
+            o => return format!(" (was `{}`, now `{new}`)", o.unwrap_or("")),
+        }
+    }
+    match old.next() {
+        Some(o) => format!(" (`{o}` is gone)"),
+        None => String::new(),
     }
 }
 

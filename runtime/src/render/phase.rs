@@ -181,12 +181,15 @@ fn prologue(o: &RenderOptions, os: &Os, count: usize) -> Script {
         fn p_value() { mkdir -p $P_T/values; cp -- $2 $P_T/values/$1; if [ $3 = 1 ] { : > $P_T/values/$1.secret; } }
         /// p_data OFFSET LENGTH: bytes of the payload that came after this script, streamed.
         fn p_data() { tail -c +$(($1 + 1)) $P_DATA | head -c $2; }
-        /// p_emit KIND INDEX FILE LIMIT: the last LIMIT bytes of FILE as a block framed by length.
+        /// p_emit KIND INDEX FILE LIMIT: the last LIMIT bytes of FILE as a block framed by length
+        /// (`wc` may pad its count with spaces: arithmetic drops them).
         fn p_emit() {
-            tail -c $4 $3 > $P_T/emit;
-            p_len=$(wc -c < $P_T/emit | tr -d " ");
+            p_len=$(wc -c < $3);
+            p_len=$(($p_len + 0));
+            p_src=$3;
+            if [ $p_len -gt $4 ] { tail -c $4 $3 > $P_T/emit; p_src=$P_T/emit; p_len=$4; }
             printf "%s %s %s %s\\n" $P_N $1 $2 $p_len;
-            cat $P_T/emit;
+            cat $p_src;
             printf "\\n";
         }
         fn p_done() {
