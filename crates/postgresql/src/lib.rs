@@ -51,7 +51,6 @@
 mod actions;
 mod config;
 mod os;
-mod password;
 mod plan;
 pub mod render;
 pub mod scram;
@@ -59,7 +58,9 @@ pub mod scram;
 pub use actions::{PgDatabase, PgRole};
 pub use config::{Database, HbaMethod, HbaRule, HbaType, PostgresConfig, Role};
 pub use os::{Flavor, Init, OS_RENDERED, OS_TESTED, default_version, flavor};
-pub use password::Password;
+/// A password: pallet's [`Secret`](pallet::transport::Secret) (deserialized from a string,
+/// `Debug` shows `Secret(***)`, no `Serialize`).
+pub use pallet::transport::Secret as Password;
 pub use plan::{CONF_FLAG, HBA_FLAG, check_parameters, client, configure, install, settings};
 
 use pallet::prelude::*;

@@ -36,13 +36,14 @@
 
 mod config;
 mod os;
-mod password;
 mod plan;
 pub mod render;
 
 pub use config::{Fsync, Persistence, RedisConfig};
 pub use os::{Flavor, OS_RENDERED, OS_TESTED, flavor};
-pub use password::Password;
+/// A password: pallet's [`Secret`](pallet::transport::Secret) (deserialized from a string,
+/// `Debug` shows `Secret(***)`, no `Serialize`).
+pub use pallet::transport::Secret as Password;
 pub use plan::{CHANGED_FLAG, check_first_argument, check_including_first_argument, configure, install, settings};
 
 use pallet::prelude::*;

@@ -134,6 +134,8 @@ mod tests {
                 && with_data.contains("sh \"$@\" </dev/null' sh \"$f\" \"$d\"")
         );
         assert_eq!(format!("{:?}", Secret::new("x")), "Secret(***)");
+        let read: Secret = serde_json::from_str("\"hunter2\"").unwrap();
+        assert_eq!(read.expose(), "hunter2");
         let bad = AdminUser::new("admin").sudo_user("a\0b");
         assert!(matches!(bootstrap_command(1, 0, &bad), Err(TransportError::InvalidUser(_))));
     }

@@ -25,8 +25,13 @@ pub use delivery::{bootstrap_command, bootstrap_stdin};
 pub use local::LocalConnector;
 pub use ssh::{SshConnector, SshOptions};
 
-/// A secret string (password, passphrase): shown as `***` by `Debug` and never serialized.
-#[derive(Clone, PartialEq, Eq)]
+/// A secret string (password, passphrase): deserialized from a plain string (serde
+/// `transparent`), shown as `Secret(***)` by `Debug`, and it implements no `Serialize`, so a
+/// configuration holding one cannot be published or printed by accident. Plan crates use it
+/// for their passwords (`pallet_redis::Password` is this type); it reaches nodes only inside
+/// files and scripts marked secret (masked in `plan`, check-mode output and reports).
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
