@@ -343,3 +343,30 @@ async fn kept_masters_are_reused_by_the_next_run() {
     }
     assert_eq!(pallet_runtime::transport::ssh::close_kept(&o.ssh).await, 3);
 }
+
+/// A master started to be kept (ControlPersist 1 s here) exits once idle that long, even within
+/// a run: node 2 waits at the phase barrier while node 1 sleeps, so its master is gone when
+/// `deploy` starts; the runner finds it dead and connects again instead of failing the node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_kept_master_that_went_idle_within_the_run_is_replaced() {
+    let Some(fleet) = Fleet::start(&[Quirk::None; 2]) else { return };
+    let g = GroupSpec::new("app")
+        .unwrap()
+        .phase("configure", |ctx: &mut Plan<'_>| {
+            if ctx.node().name == "app-1" {
+                ctx.add(exec_script(script! { sleep 4; }));
+            }
+            ctx.add(file("/srv/configured"));
+        })
+        .phase("deploy", |ctx: &mut Plan<'_>| ctx.add(file("/srv/deployed")));
+    let known: Vec<Node> = nodes(&fleet, "app").into_iter().map(|n| n.os(Os::parse("debian-12").unwrap())).collect();
+    let mut o = options(&fleet);
+    o.phases = vec!["configure".into(), "deploy".into()];
+    o.ssh.control_dir = fleet.dir.join("cm");
+    o.ssh.keep_connections = Some(Duration::from_secs(1));
+    let r = lift(service(known), vec![g], o.clone()).await.unwrap();
+    assert!(!r.failed(), "{}", r.human());
+    assert_eq!(r.results.iter().filter(|x| x.status == Status::Changed).count(), 4, "{}", r.human());
+    assert_eq!(fleet.hosts[1].counts_since(0).0, 2, "node 2 connected again for deploy");
+    pallet_runtime::transport::ssh::close_kept(&o.ssh).await;
+}

@@ -108,7 +108,12 @@ impl Conns {
     ) -> Result<SharedTransport, TransportError> {
         let mut open = self.open.lock().await;
         if let Some(t) = open.get(&user.username) {
-            return Ok(t.clone());
+            // A master kept after runs (ControlPersist) may have gone idle too long already.
+            if o.ssh.keep_connections.is_none() || t.alive().await {
+                return Ok(t.clone());
+            }
+            tracing::info!("{}: the kept connection ended while idle; connecting again", self.node.name);
+            open.remove(&user.username);
         }
         let t = {
             // The semaphore is never closed, so acquiring only fails if it were.

@@ -256,6 +256,14 @@ pub trait Transport: Send + Sync {
 
     /// Closes the connection (stops an SSH master, or records a kept one for the next run).
     fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
+
+    /// Whether the connection still answers. An SSH master started to be kept after the run
+    /// (`keep_connections`, OpenSSH's `ControlPersist`) exits once idle that long, which can
+    /// happen within a run: between a node's probe and its phase while a thousand other nodes
+    /// connect. Default: `true` (a connection that cannot go idle).
+    fn alive(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async { true })
+    }
 }
 
 /// Opens [`Transport`]s to nodes (chosen per node by its compute service).

@@ -357,6 +357,12 @@ impl Transport for SshTransport {
     fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
         Box::pin(self.shut())
     }
+
+    fn alive(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async move {
+            matches!(tokio::time::timeout(Duration::from_secs(2), self.session.check()).await, Ok(Ok(())))
+        })
+    }
 }
 
 /// Checks a jump host, `[user@]host[:port]`: user and host of letters, digits, `.`, `_` and `-`
